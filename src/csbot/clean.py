@@ -1,0 +1,239 @@
+"""Cleaning: raw scraped text → a :class:`Document` with a map back to raw line numbers.
+
+Whole lines are dropped for spam, site chrome, HTML residue, mojibake and link lists;
+tables of contents and in-line navigation are cut out of lines; page markers that split
+words are repaired. Every removal is recorded with its raw line and reason.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from . import cleaning_rules as rules
+from .records import Document, DocumentInfo, Removal
+from .textnorm import is_cjk, normalize
+
+LINK_LINE_MAX_CHARS = 30
+LINK_RUN_MIN_LINES = 4
+TOC_MIN_MARKERS = 8
+TOC_MAX_GAP = 30
+
+
+@dataclass
+class _Line:
+    number: int
+    text: str
+
+
+def strip_html(text: str) -> str:
+    """Remove tags and decode entities (``&nbsp;`` → a space)."""
+    text = rules.HTML_TAG.sub("", text)
+    return html.unescape(text).replace("\xa0", " ")
+
+
+def mojibake_run(text: str, min_chars: int = 4) -> str | None:
+    """A run of CJK that is UTF-8 bytes decoded as GBK (``缃戠珯鍏充簬``), or None.
+
+    Real Chinese text re-encoded as GBK is almost never valid UTF-8, so a run that
+    round-trips to valid UTF-8 Chinese is a decoding accident, not content.
+    """
+    for match in re.finditer(r"[^\x00-\x7f\s,，。:：;；!?！？()（）]{%d,}" % min_chars, text):
+        run = match.group()
+        try:
+            decoded = run.encode("gbk").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if any(is_cjk(c) for c in decoded):
+            return run
+    return None
+
+
+def line_reason(text: str, title: str) -> str | None:
+    """Why a whole line should go, or None to keep it."""
+    norm = normalize(text)
+    if not norm:
+        return None
+    if mojibake_run(text):
+        return "mojibake"
+    for reason, terms in rules.SPAM_TERMS.items():
+        if any(term in norm for term in terms):
+            return reason
+    for reason, pattern in rules.CHROME_PATTERNS:
+        if pattern.search(norm):
+            return reason
+    if not any(c.isalnum() for c in norm):
+        return "symbols only"
+    if norm.removesuffix(".docx") == normalize(title):
+        return "document title (shown from the manifest)"
+    if _is_keyword_list(norm):
+        return "keyword tags"
+    return None
+
+
+def _is_keyword_list(norm: str) -> bool:
+    """``- 国家 职业技能 鉴定 培训 教程`` — space-separated tags with no sentence."""
+    words = norm.lstrip("- ").split(" ")
+    return len(words) >= 5 and all(0 < len(w) <= 4 for w in words)
+
+
+def _is_link_like(text: str) -> bool:
+    norm = normalize(text)
+    return (
+        len(norm) <= LINK_LINE_MAX_CHARS
+        and not norm.endswith(("。", ";", "；", ":", "："))
+        and not rules.STRUCTURE_START.match(norm)
+    )
+
+
+def _drop_link_runs(lines: list[_Line], removed: list[Removal]) -> list[_Line]:
+    """Drop runs of short link-text lines (news-site link farms, navigation menus)."""
+    keep = [True] * len(lines)
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _is_link_like(lines[j].text):
+            j += 1
+        if j - i >= LINK_RUN_MIN_LINES:
+            for k in range(i, j):
+                keep[k] = False
+                removed.append(Removal(lines[k].number, f"link list ({j - i} short lines in a row)", lines[k].text))
+        i = max(j, i + 1)
+    return [line for line, k in zip(lines, keep) if k]
+
+
+def toc_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that are a table of contents.
+
+    Two forms occur: entries with page numbers (``第一节客户服务环境分析 1一、宏观环境分析 2``)
+    and a bare run of headings with no sentence in between
+    (``第一章客戶服務概述一、學習目的與要求二、考試內容…``).
+    """
+    spans = [m.span() for m in rules.TOC_WITH_PAGES.finditer(text)]
+    markers = [m.start() for m in rules.TOC_MARKER.finditer(text)]
+    start = 0
+    for k in range(1, len(markers) + 1):
+        if k < len(markers):
+            gap_text = rules.TOC_MARKER.sub("", text[markers[k - 1] : markers[k]], count=1)
+            titled = sum(is_cjk(c) for c in gap_text) >= 2
+            if (
+                markers[k] - markers[k - 1] <= TOC_MAX_GAP
+                and titled
+                and not rules.SENTENCE_END.search(gap_text)
+            ):
+                continue
+        # A bare run of headings counts only when it fills the rest of the line.
+        if k - start >= TOC_MIN_MARKERS and len(text) - markers[k - 1] <= TOC_MAX_GAP:
+            spans.append((markers[start], len(text)))
+        start = k
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _cut_spans(
+    doc_text: str, starts: list[int], spans: list[tuple[int, int]]
+) -> tuple[str, list[int]]:
+    """Remove ``spans`` from ``doc_text``, shifting the line-start offsets to match."""
+    for a, b in reversed(_merge(spans)):
+        doc_text = doc_text[:a] + doc_text[b:]
+        starts = [s - (b - a) if s >= b else (a if s > a else s) for s in starts]
+    return doc_text, starts
+
+
+def _inline_spans(text: str) -> list[tuple[int, int, str]]:
+    """Spans inside content lines to cut: tables of contents and page navigation."""
+    found = [(a, b, "table of contents") for a, b in toc_spans(text)]
+    for reason, pattern in rules.INLINE_CHROME:
+        found += [(m.start(), m.end(), reason) for m in pattern.finditer(text)]
+    return found
+
+
+def _page_marked(lines: list[_Line]) -> bool:
+    """True when lines start with page numbers 1、2、3、… in order (a paged scrape)."""
+    expected, found = 1, 0
+    for line in lines:
+        m = rules.PAGE_MARKER.match(line.text)
+        if m and int(m.group(1)) == expected:
+            expected, found = expected + 1, found + 1
+    return found >= 3
+
+
+def _assemble(info: DocumentInfo, lines: list[_Line], removed: list[Removal]) -> Document:
+    """Join lines into the cleaned text, repairing page breaks and broken item numbers."""
+    paged = _page_marked(lines)
+    parts: list[str] = []
+    starts: list[int] = []
+    numbers: list[int] = []
+    length = 0
+    expected_page = 1
+    for line in lines:
+        text = line.text
+        join = False
+        m = rules.PAGE_MARKER.match(text) if paged else None
+        if m and int(m.group(1)) == expected_page:
+            removed.append(Removal(line.number, "page marker", m.group()))
+            text = text[m.end() :]
+            join = expected_page > 1 and bool(parts) and not parts[-1].endswith(tuple(rules.TERMINAL))
+            expected_page += 1
+        elif parts and rules.DANGLING_ITEM_NUMBER.search(parts[-1]) and not re.match(r"\d", text):
+            parts[-1] = parts[-1][:-1] + "."
+            join = True
+        if parts and not join:
+            parts[-1] += "\n"
+            length += 1
+        starts.append(length)
+        numbers.append(line.number)
+        if join:
+            parts[-1] += text
+        else:
+            parts.append(text)
+        length += len(text)
+    text = "".join(parts)
+    spans = _inline_spans(text)
+    draft = Document(info=info, text=text, line_starts=tuple(starts), line_numbers=tuple(numbers))
+    removed += [Removal(draft.raw_line_at(a), reason, text[a:b]) for a, b, reason in spans]
+    text, starts = _cut_spans(text, starts, [(a, b) for a, b, _ in spans])
+    return Document(
+        info=info,
+        text=text,
+        line_starts=tuple(starts),
+        line_numbers=tuple(numbers),
+        removed=tuple(sorted(removed, key=lambda r: r.line)),
+    )
+
+
+def clean_document(info: DocumentInfo, raw_lines: list[str]) -> Document:
+    """Clean one document.
+
+    Args:
+        info: its manifest entry (the title is used to drop the repeated title line).
+        raw_lines: the raw file's lines, line N at index N-1.
+
+    Returns:
+        The cleaned :class:`Document`; ``removed`` says what went and why.
+    """
+    removed: list[Removal] = []
+    lines: list[_Line] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        text = strip_html(raw).strip()
+        if not text:
+            if raw.strip() and rules.HTML_TAG.search(raw):
+                removed.append(Removal(number, "html markup", raw))
+            continue
+        reason = line_reason(text, info.title)
+        if reason:
+            removed.append(Removal(number, reason, raw))
+            continue
+        lines.append(_Line(number, text))
+    lines = _drop_link_runs(lines, removed)
+    return _assemble(info, lines, removed)

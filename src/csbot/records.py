@@ -1,0 +1,108 @@
+"""Typed records that flow through the pipeline: documents, passages, hits, answers."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One entry of the corpus manifest (``corpus/corpus.toml``)."""
+
+    doc_id: str
+    file: str
+    title: str
+    kind: str
+    level: str
+    script: str
+    url: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Something cleaning removed, with the raw line it came from and why."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document.
+
+    ``text`` is the cleaned text; ``line_starts[i]`` is the offset in ``text`` where the
+    content of raw line ``line_numbers[i]`` begins, so any offset maps back to a raw line.
+    """
+
+    info: DocumentInfo
+    text: str
+    line_starts: tuple[int, ...]
+    line_numbers: tuple[int, ...]
+    removed: tuple[Removal, ...] = ()
+
+    def raw_line_at(self, offset: int) -> int:
+        """The 1-based raw line number that the cleaned character at ``offset`` came from."""
+        i = bisect.bisect_right(self.line_starts, offset) - 1
+        return self.line_numbers[max(i, 0)]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable piece of one document, as the source writes it (after cleaning)."""
+
+    passage_id: int
+    doc_id: str
+    section: str
+    text: str
+    line_start: int
+    line_end: int
+    kind: str = "text"  # text | list | exam-item | heading
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found by retrieval, with the scores and ranks that put it there."""
+
+    passage: Passage
+    score: float
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    bm25_score: float = 0.0
+    dense_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A hit as every interface shows it."""
+
+    rank: int
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    line_start: int
+    line_end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question: the extract, whether to trust it, and its citations."""
+
+    question: str
+    answer: str | None
+    confident: bool
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape every interface returns."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "confident": self.confident,
+            "citations": [asdict(c) for c in self.citations],
+        }

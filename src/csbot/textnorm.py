@@ -1,0 +1,52 @@
+"""Text normalisation for matching: full-width forms, Traditional→Simplified, spacing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC ``t2s``); other text passes through."""
+    return str(_t2s().convert(text))
+
+
+def fold_width(text: str) -> str:
+    """NFKC: full-width letters, digits and punctuation become their ASCII forms.
+
+    Also maps compatibility ideographs that PDF extraction leaves behind (``⼤`` → ``大``).
+    """
+    return unicodedata.normalize("NFKC", text)
+
+
+def join_cjk_spacing(text: str) -> str:
+    """Drop spaces between two CJK characters: PDF scrapes break words (``客户服 务``)."""
+    return _SPACE_BETWEEN_CJK.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """The form both passages and questions are matched in.
+
+    >>> normalize("客戶服務 管理（ＡＢＣ）")
+    '客户服务管理(abc)'
+    """
+    text = to_simplified(fold_width(text))
+    text = join_cjk_spacing(text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    return text.lower()
+
+
+def is_cjk(char: str) -> bool:
+    return bool(re.match(rf"[{_CJK}]", char))
