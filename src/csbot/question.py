@@ -1,0 +1,30 @@
+"""Reading a student's question: option letters, blanks, the form used for retrieval."""
+
+from __future__ import annotations
+
+import re
+
+from .textnorm import fold_width
+
+# A、 A. A． (A) A) — an option letter, when it starts a line or follows a space, a
+# punctuation mark, or the end of the stem's blank.
+_OPTION_LETTER = re.compile(
+    r"(?:^|(?<=[\s。;；,，:：)）?？]))(?:[(（][A-E][)）]|[A-E](?:[、.．:：]|\s+(?=[^\sA-Za-z])))"
+    r"|(?<=[\u4e00-\u9fff])[B-E][、.．](?=\S)"
+)
+_BLANK = re.compile(r"[(（]\s*[)）]|_{2,}|＿{2,}")
+_ANSWER_TAIL = re.compile(r"(正确答案|参考答案)\s*[:：]?\s*[A-E]*")
+
+
+def retrieval_text(question: str) -> str:
+    """The question as retrieval should see it: option letters, blanks and answer keys
+    removed, options kept as words.
+
+    >>> retrieval_text("以所谓的以貌取人是指( )。A、晕轮效应 B、首因效应")
+    '以所谓的以貌取人是指 。 晕轮效应 首因效应'
+    """
+    text = fold_width(question)
+    text = _ANSWER_TAIL.sub(" ", text)
+    text = _BLANK.sub(" ", text)
+    text = _OPTION_LETTER.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,91 @@
+"""Hybrid retrieval: BM25 over jieba tokens and dense vectors in FAISS, fused by RRF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .embedder import Embedder
+from .fusion import fuse
+from .index_store import Index
+from .question import retrieval_text
+from .records import Hit
+from .segment import tokenize
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One retriever's candidates: passage indexes best first, with their scores."""
+
+    ids: list[int]
+    scores: dict[int, float]
+
+
+class Retriever:
+    """Searches one loaded :class:`Index`."""
+
+    def __init__(self, index: Index, embedder: Embedder, candidates: int = 50, rrf_k: int = 60) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._vocab = set(index.bm25.vocab_dict)
+
+    def query_terms(self, question: str) -> list[str]:
+        """The question's BM25 tokens that occur in the corpus vocabulary."""
+        return [t for t in tokenize(retrieval_text(question)) if t in self._vocab]
+
+    def bm25(self, question: str) -> Ranked:
+        terms = self.query_terms(question)
+        if not terms:
+            return Ranked([], {})
+        scores = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64)
+        order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, then id asc
+        ids = [int(i) for i in order[: self.candidates] if scores[i] > 0]
+        return Ranked(ids, {i: float(scores[i]) for i in ids})
+
+    def dense(self, question: str) -> Ranked:
+        text = retrieval_text(question)
+        if not text:
+            return Ranked([], {})
+        vector = self.embedder.embed_batch([text], kind="query")
+        k = min(self.candidates, self.index.vectors.ntotal)
+        sims, idx = self.index.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), k)
+        pairs = sorted(
+            ((int(i), round(float(s), 6)) for i, s in zip(idx[0], sims[0]) if i >= 0),
+            key=lambda p: (-p[1], p[0]),
+        )
+        return Ranked([i for i, _ in pairs], dict(pairs))
+
+    def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``question``.
+
+        ``hybrid`` fuses the BM25 and dense rankings with reciprocal-rank fusion
+        (:func:`csbot.fusion.fuse`); ``bm25`` and ``dense`` use one ranking alone.
+        """
+        lexical = self.bm25(question) if mode in ("hybrid", "bm25") else Ranked([], {})
+        semantic = self.dense(question) if mode in ("hybrid", "dense") else Ranked([], {})
+        if mode == "bm25":
+            order = [(i, lexical.scores[i]) for i in lexical.ids]
+        elif mode == "dense":
+            order = [(i, semantic.scores[i]) for i in semantic.ids]
+        else:
+            order = fuse([lexical.ids, semantic.ids], k=self.rrf_k)
+        bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
+        dense_rank = {pid: r for r, pid in enumerate(semantic.ids, start=1)}
+        return [
+            Hit(
+                passage=self.index.passages[i],
+                score=round(float(score), 6),
+                bm25_rank=bm25_rank.get(i),
+                dense_rank=dense_rank.get(i),
+                bm25_score=round(lexical.scores.get(i, 0.0), 6),
+                dense_score=semantic.scores.get(i, 0.0),
+            )
+            for i, score in order[:k]
+        ]

@@ -1,0 +1,59 @@
+"""Segmentation for BM25: jieba with a domain dictionary, stopwords and bigram fallback."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from importlib import resources
+
+from .textnorm import is_cjk, normalize
+
+logger = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[\w\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    text = resources.files("csbot.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip())
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    with resources.as_file(resources.files("csbot.data").joinpath("userdict.txt")) as path:
+        tok.load_userdict(str(path))
+    return tok
+
+
+def _bigrams(word: str) -> list[str]:
+    return [word[i : i + 2] for i in range(len(word) - 1)]
+
+
+def tokenize(text: str, bigrams: bool = True) -> list[str]:
+    """Tokens of ``text`` for BM25, in order.
+
+    Text is normalised first (Traditional→Simplified, full-width folded, lower case).
+    Stopwords and punctuation go; single characters that carry meaning stay (``礼``,
+    ``岗``). With ``bigrams``, every CJK word of three or more characters also yields its
+    character bigrams, so a term jieba splits differently in the question and the
+    passage (or does not know) still matches.
+
+    >>> tokenize("客户服务管理师的职业道德")
+    ['客户服务管理师', '客户', '户服', '服务', '务管', '管理', '理师', '职业道德', '职业', '业道', '道德']
+    """
+    stop = _stopwords()
+    out: list[str] = []
+    for word in _tokenizer().lcut(normalize(text), HMM=True):
+        word = word.strip()
+        if not word or word in stop or not _WORD.search(word):
+            continue
+        out.append(word)
+        if bigrams and len(word) >= 3 and all(is_cjk(c) for c in word):
+            out.extend(b for b in _bigrams(word) if b not in stop)
+    return out
