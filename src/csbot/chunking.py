@@ -45,7 +45,7 @@ INLINE_BREAKS = (
     re.compile(r"(?=题库[一二三四五六七八九十\d]+[:：])"),
     re.compile(rf"(?<=[。；;:：.!?！？\s])(?=案例[{_CN}\d]+)"),
     re.compile(r"(?<=[。；;:：.!?！？\s])(?=单元\s?\d+\s)"),
-    re.compile(rf"(?={TITLED_PAPER})"),
+    re.compile(rf"(?<![A-E][、.．])(?={TITLED_PAPER})"),
     re.compile(r"(?<=[。;；.\s])(?=[ⅠⅡⅢ][^\s、.])"),
     re.compile(rf"(?<=[。；;:：.!?！？)）\s\d])(?=[(（][{_CN}]{{1,3}}[)）])"),
     re.compile(r"(?<=[^\d.])(?=\d\.\d{1,2}(\.\d)?\s)"),
@@ -83,7 +83,8 @@ def _exam_item_starts(line: str) -> list[int]:
     for m in ITEM_NUMBER.finditer(line):
         n = int(m.group(1))
         if expected is None:
-            if m.start() == 0 or line[m.start() - 1] in "。)）:： ":
+            after_options = _has_options(line[: m.start()])
+            if m.start() == 0 or line[m.start() - 1] in "。)）:： " or after_options:
                 starts.append(m.start())
                 expected, last = n + 1, m.start()
         elif n == expected:
@@ -210,7 +211,7 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
     passages: list[Passage] = []
     buf: list[_Unit] = []
     buf_section = ""
-    leads_list = False  # the buffer opened with a question or a "…:" lead; items follow it
+    leads_list = 0  # heading level of a question or "…:" lead that opened the buffer; its items follow
 
     def section() -> str:
         return SEP.join([doc.info.title, *(t for _, t in stack)])
@@ -233,7 +234,7 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
 
     def flush() -> None:
         nonlocal buf, leads_list
-        leads_list = False
+        leads_list = 0
         if buf:
             start, end = buf[0].start, buf[-1].end
             kind = "list" if any(NUMBERED.match(text[u.start : u.end]) for u in buf[1:]) else "text"
@@ -249,7 +250,8 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
             continue
         size = (unit.end - buf[0].start) if buf else 0
         opens_list = bool(QUESTION_WORDS.search(body)) or body.rstrip("★☆ ").endswith((":", "："))
-        if unit.level >= 3 and leads_list and size <= MAX_CHARS and not opens_list:
+        sibling = unit.level == leads_list
+        if unit.level >= 3 and leads_list and not sibling and size <= MAX_CHARS and not opens_list:
             buf.append(unit)
             continue
         if unit.level:
@@ -261,7 +263,7 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
             stack.append((unit.level, heading_title(body)))
             buf_section = section()
             buf.append(unit)
-            leads_list = opens_list
+            leads_list = unit.level if opens_list else 0
             continue
         if buf and size > MAX_CHARS and buf[-1].end - buf[0].start >= MIN_CHARS:
             flush()

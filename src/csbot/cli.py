@@ -23,6 +23,7 @@ app.add_typer(model_app, name="model")
 def _settings(**overrides: object) -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     return load_settings(show_progress=sys.stderr.isatty(), **overrides)
 
 
@@ -86,6 +87,26 @@ def ask(
 
 
 @app.command()
+def chat(top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 3) -> None:
+    """Ask questions interactively in the terminal (an empty line or Ctrl-D ends)."""
+    from .assistant import Assistant
+
+    assistant = Assistant(_settings())
+    typer.echo("csbot — 客户服务管理师 study assistant. Ask a question; an empty line quits.")
+    while True:
+        try:
+            question = input("问> ")
+        except EOFError:
+            break
+        if not question.strip():
+            break
+        try:
+            _print_answer(assistant.ask(question, top_k=top_k))
+        except CsbotError as exc:
+            typer.echo(f"error: {exc}", err=True)
+
+
+@app.command()
 def clean(
     doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corpus.toml.")],
     removed: Annotated[bool, typer.Option("--removed", help="Show what cleaning removed and why.")] = False,
@@ -146,7 +167,9 @@ def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if pres
 
 def main() -> None:
     """Entry point: domain errors become one line on stderr and exit status 1."""
-    logging.basicConfig(level=os.environ.get("CSBOT_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("CSBOT_LOG", "WARNING")
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(level)  # bm25s sets its own logger to DEBUG
     try:
         app()
     except CsbotError as exc:

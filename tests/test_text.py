@@ -1,0 +1,46 @@
+"""Normalisation, segmentation, question reading and fusion: small pure functions."""
+
+from __future__ import annotations
+
+from csbot.fusion import fuse, rrf_scores
+from csbot.question import retrieval_text
+from csbot.segment import tokenize
+from csbot.textnorm import normalize
+
+
+def test_normalize_folds_width_script_and_pdf_spacing() -> None:
+    assert normalize("客戶服務 管理（ＡＢＣ）") == "客户服务管理(abc)"
+    assert normalize("客户服 务活动") == "客户服务活动"
+
+
+def test_domain_terms_stay_whole_and_stopwords_go() -> None:
+    tokens = tokenize("什么是客我关系和职业锚?", bigrams=False)
+    assert tokens == ["客我关系", "职业锚"]
+    assert "首因效应" in tokenize("以貌取人是首因效应")
+
+
+def test_traditional_and_simplified_give_the_same_tokens() -> None:
+    assert tokenize("客戶服務的特點") == tokenize("客户服务的特点")
+
+
+def test_single_meaningful_characters_are_kept() -> None:
+    assert tokenize("服务要有礼") == ["服务", "要", "礼"]
+
+
+def test_bigrams_catch_terms_jieba_splits_differently() -> None:
+    assert "让渡" in tokenize("顾客让渡价值")
+
+
+def test_retrieval_text_strips_option_letters_but_keeps_words() -> None:
+    q = "所谓的以貌取人正是生活中所指的( )。\nA.晕轮效应\nB.近因效应\nC.刻板印象\nD.首因效应"
+    assert retrieval_text(q) == "所谓的以貌取人正是生活中所指的 。 晕轮效应 近因效应 刻板印象 首因效应"
+    assert retrieval_text("ABC分类法与CIS") == "ABC分类法与CIS"
+    assert retrieval_text("(A)企业形象 (B)客户") == "企业形象 客户"
+
+
+def test_rrf_formula_and_deterministic_ties() -> None:
+    scores = rrf_scores([[1, 2], [2, 3]], k=60)
+    assert scores[2] == 1 / 62 + 1 / 61
+    assert scores[1] == 1 / 61
+    # 1 and 3 tie on score and best rank; the lower id wins
+    assert fuse([[1, 2], [3, 2]], k=60) == [(2, 2 / 62), (1, 1 / 61), (3, 1 / 61)]
