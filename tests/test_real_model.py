@@ -1,0 +1,102 @@
+"""The real default model and corpus, end to end. Slow: they prepare the model from the
+installed packages and build the real index (run in CI by `make test`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from csbot.assistant import Assistant
+from csbot.e5_weights import read_e5_file
+from csbot.embedder import make_embedder
+from csbot.index_store import build_index
+from csbot.model_prep import TOKENIZER, WEIGHTS, package_file, prepare_default_model
+from csbot.settings import Settings, load_settings
+from conftest import CORPUS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default model prepared into a temporary home, the real corpus indexed with it."""
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(CORPUS, root / "corpus")
+    env = {"CSBOT_HOME": str(root / "home"), "CSBOT_CORPUS": str(root / "corpus"),
+           "CSBOT_INDEX": str(root / "index"), "CSBOT_MODEL": "multilingual-e5-small"}
+    settings = load_settings(env={**os.environ, **env})
+    prepare_default_model(settings)
+    build_index(settings, make_embedder(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(real: Settings) -> Assistant:
+    return Assistant(real)
+
+
+def test_tokenizer_ids_match_the_vocabulary_in_the_weights_file() -> None:
+    from transformers import XLMRobertaTokenizerFast
+
+    weights = read_e5_file(package_file(*WEIGHTS))
+    tok = XLMRobertaTokenizerFast(tokenizer_file=str(package_file(*TOKENIZER)))
+    for text in ["query: 投诉处理的六步法是什么?", "passage: 客戶服務管理課程", "customer service manager 客我关系"]:
+        ids = tok(text)["input_ids"]
+        assert ids[0] == weights.special_ids["bos"] and ids[-1] == weights.special_ids["eos"]
+        assert tok.convert_ids_to_tokens(ids) == [weights.pieces[i] for i in ids]
+        assert max(ids) < weights.vocab_size
+
+
+def test_paraphrases_score_above_unrelated_pairs(real: Settings) -> None:
+    emb = make_embedder(real)
+    q = emb.embed_batch(["如何处理客户的投诉", "客户服务有哪些特性", "职业道德的内涵"], kind="query")
+    p = emb.embed_batch(["投诉处理的六步法:鼓励客户发泄,道歉及感谢客户,提问了解问题所在",
+                         "客户服务有五大特性:无形性、不可分性、易消失性、有偿性和易变性",
+                         "职业道德是一种职业规范,并受到社会普遍的认可"], kind="passage")
+    sims = q @ p.T
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)
+    for i in range(3):
+        assert sims[i, i] > max(sims[i, j] for j in range(3) if j != i) + 0.02, sims
+
+
+def test_six_step_question_cites_the_right_lines(assistant: Assistant) -> None:
+    answer = assistant.ask("投诉处理的六步法是什么?")
+    assert answer.confident
+    top = answer.citations[0]
+    assert (top.doc_id, top.line_start, top.line_end) == ("l3-lecture-notes", 34, 38)
+    assert answer.answer is not None and "鼓励客户发泄" in answer.answer and "跟踪服务" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "evidence"),
+    [
+        ("客户服务16大管理原则有哪些", "basics-notes", "内部客户至上原则"),
+        ("職業錨有哪幾種?", "basics-notes", "技术或功能型职业锚"),
+        ("所谓的以貌取人是指哪种效应? A.晕轮效应 B.近因效应 C.刻板印象 D.首因效应", "l3-lecture-notes", "首因效应正确答案"),
+        ("客户服务管理师的职业定义是什么", "occupational-standard", "通过提供产品和服务满足客户的需求"),
+    ],
+)
+def test_real_answers_and_citations(assistant: Assistant, question: str, doc_id: str, evidence: str) -> None:
+    answer = assistant.ask(question, top_k=3)
+    assert any(c.doc_id == doc_id and evidence in c.text.replace(" ", "") for c in answer.citations), answer
+
+
+def test_off_topic_question_is_not_confident(assistant: Assistant) -> None:
+    answer = assistant.ask("Python 的列表推导式怎么写?")
+    assert not answer.confident and answer.answer is None and answer.citations
+
+
+def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> None:
+    q = "客户服务的特性有哪些"
+    here = json.dumps(assistant.ask(q).to_dict(), ensure_ascii=False)
+    out = subprocess.run([sys.executable, "-m", "csbot", "ask", q, "--json"], capture_output=True, text=True,
+                         env={**os.environ, "CSBOT_HOME": str(real.home), "CSBOT_CORPUS": str(real.corpus_dir),
+                              "CSBOT_INDEX": str(real.index_dir), "CSBOT_MODEL": real.model}, check=True)
+    assert out.stdout.strip() == here
