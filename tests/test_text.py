@@ -24,7 +24,7 @@ def test_traditional_and_simplified_give_the_same_tokens() -> None:
 
 
 def test_single_meaningful_characters_are_kept() -> None:
-    assert tokenize("服务要有礼") == ["服务", "要", "礼"]
+    assert tokenize("服务要有礼") == ["服务", "礼"]
 
 
 def test_bigrams_catch_terms_jieba_splits_differently() -> None:

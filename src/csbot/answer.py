@@ -5,39 +5,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .records import Answer, Citation, DocumentInfo, Hit
-from .segment import tokenize
 
-# Calibrated on eval/questions.jsonl (see README "Confidence"): a top passage is trusted
-# when the dense model finds it close enough, or when it holds most of the question's terms.
-DENSE_CONFIDENT = 0.86
-COVERAGE_CONFIDENT = 0.6
-DENSE_FLOOR = 0.83
-
-
-def term_coverage(question: str, passage_text: str) -> float:
-    """Share of the question's words (bigrams aside) that the passage contains."""
-    words = [t for t in tokenize(question, bigrams=False)]
-    if not words:
-        return 0.0
-    haystack = set(tokenize(passage_text, bigrams=True))
-    return sum(1 for w in words if w in haystack) / len(words)
+# Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
+# 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
+# the passage must also hold a fair share of the question's informative words.
+DENSE_ALONE = 0.92
+DENSE_FLOOR = 0.82
+COVERAGE_MIN = 0.30
+COVERAGE_BM25_ONLY = 0.50
 
 
-def is_confident(question: str, top: Hit | None) -> bool:
-    """Trust the top hit when ``dense ≥ 0.86``, or ``coverage ≥ 0.6`` with ``dense ≥ 0.83``.
+def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid") -> bool:
+    """Trust the top hit when ``dense ≥ 0.92``, or ``dense ≥ 0.82`` and ``coverage ≥ 0.30``.
 
-    ``dense`` is the cosine between question and passage (e5 cosines bunch between 0.75
-    and 0.95); ``coverage`` is :func:`term_coverage`.
+    ``dense`` is the cosine between question and passage; ``coverage`` is the IDF-weighted
+    share of the question's words in the passage (:meth:`Retriever.coverage`). BM25-only
+    retrieval has no cosine and trusts ``coverage ≥ 0.50``.
     """
     if top is None:
         return False
-    coverage = term_coverage(question, top.passage.text)
-    return top.dense_score >= DENSE_CONFIDENT or (
-        coverage >= COVERAGE_CONFIDENT and top.dense_score >= DENSE_FLOOR
-    )
+    if mode == "bm25":
+        return coverage >= COVERAGE_BM25_ONLY
+    return top.dense_score >= DENSE_ALONE or (top.dense_score >= DENSE_FLOOR and coverage >= COVERAGE_MIN)
 
 
-def make_answer(question: str, hits: Sequence[Hit], documents: dict[str, DocumentInfo]) -> Answer:
+def make_answer(
+    question: str, hits: Sequence[Hit], documents: dict[str, DocumentInfo], confident: bool
+) -> Answer:
     """Build the answer: the top passage as the extract when it is trusted."""
     citations = tuple(
         Citation(
@@ -52,7 +46,6 @@ def make_answer(question: str, hits: Sequence[Hit], documents: dict[str, Documen
         )
         for rank, h in enumerate(hits, start=1)
     )
-    confident = is_confident(question, hits[0] if hits else None)
     return Answer(
         question=question,
         answer=hits[0].passage.text if confident else None,

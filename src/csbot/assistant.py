@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .answer import make_answer
+from .answer import is_confident, make_answer
 from .corpus import load_corpus
 from .embedder import Embedder, make_embedder
 from .errors import QuestionError
@@ -40,4 +40,6 @@ class Assistant:
         if k < 1:
             raise QuestionError("top_k must be at least 1")
         hits = self.retriever.search(text, k=k, mode=mode)
-        return make_answer(text, hits, self.documents)
+        top = hits[0] if hits else None
+        coverage = self.retriever.coverage(text, top.passage.text) if top else 0.0
+        return make_answer(text, hits, self.documents, is_confident(top, coverage, mode))

@@ -34,7 +34,29 @@ class Retriever:
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self._vocab = set(index.bm25.vocab_dict)
+        self._vocab = index.bm25.vocab_dict
+        # document frequency of each vocabulary id, read off BM25's CSC score matrix
+        self._df = np.diff(np.asarray(index.bm25.scores["indptr"]))
+        self._n = len(index.passages)
+
+    def idf(self, term: str) -> float:
+        """``ln((N + 1) / (df + 0.5))``; a term the corpus never uses gets the highest weight."""
+        tid = self._vocab.get(term)
+        df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
+        return float(np.log((self._n + 1) / (df + 0.5)))
+
+    def coverage(self, question: str, passage_text: str) -> float:
+        """IDF-weighted share of the question's words found in the passage.
+
+        Words the corpus never uses weigh most, so a question about something the
+        material lacks (``报名费``) scores low even when its other words match.
+        """
+        words = tokenize(retrieval_text(question), bigrams=False)
+        total = sum(self.idf(w) for w in words)
+        if total <= 0:
+            return 0.0
+        hay = set(tokenize(passage_text))
+        return round(sum(self.idf(w) for w in words if w in hay) / total, 6)
 
     def query_terms(self, question: str) -> list[str]:
         """The question's BM25 tokens that occur in the corpus vocabulary."""
