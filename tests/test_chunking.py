@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from conftest import CORPUS
 from csbot.chunking import MAX_CHARS, chunk_document, heading_level, heading_title
 from csbot.clean import clean_document
 from csbot.corpus import load_corpus
 from csbot.records import DocumentInfo
-from conftest import CORPUS
 
 CORPUS_ = load_corpus(CORPUS)
 
@@ -58,13 +58,19 @@ def test_exam_items_on_one_line_are_split_and_kept_whole() -> None:
         assert re.search(r"A、.*B、.*正确答案:[A-E]", item.text, re.S), item.text
         assert item.text.count("正确答案") == 1
     second = next(i for i in items if "市场营销学作为一门独立的经济管理学科" in i.text)
-    assert second.text == "2、市场营销学作为一门独立的经济管理学科诞生于20世纪的( )。\nA、欧洲B、日本C、中国D、美国正确答案:D"
+    assert (
+        second.text
+        == "2、市场营销学作为一门独立的经济管理学科诞生于20世纪的( )。\nA、欧洲B、日本C、中国D、美国正确答案:D"
+    )
     assert (second.line_start, second.line_end) == (113, 114)
 
 
 def test_exam_items_without_answers_split_by_running_numbers() -> None:
-    lines = ["1、以下对客户理解正确的是()。", "A.客户服务是额外的内容B.客户是指购买了产品的人C.客户是使用者D.客户服务指的是售后服务2、客户服务管理人员行为要求中,()是正确的。",
-             "A.将手放在衣服口袋内B.累了可靠在工作岗位上C.双手抱在胸前"]
+    lines = [
+        "1、以下对客户理解正确的是()。",
+        "A.客户服务是额外的内容B.客户是指购买了产品的人C.客户是使用者D.客户服务指的是售后服务2、客户服务管理人员行为要求中,()是正确的。",
+        "A.将手放在衣服口袋内B.累了可靠在工作岗位上C.双手抱在胸前",
+    ]
     items = [p for p in _chunk(lines) if p.kind == "exam-item"]
     assert [p.text.split("、", 1)[0] for p in items] == ["1", "2"]
     assert items[0].text.endswith("D.客户服务指的是售后服务")
@@ -89,7 +95,10 @@ def test_passage_sizes_and_spans() -> None:
                 assert len(p.text) <= MAX_CHARS, p
             # the passage's first characters are on its first raw line
             head = p.text.split("\n")[0][:6]
-            assert head in raw[p.line_start - 1] or head.replace(".", "。") in raw[p.line_start - 1], (p, head)
+            assert head in raw[p.line_start - 1] or head.replace(".", "。") in raw[p.line_start - 1], (
+                p,
+                head,
+            )
 
 
 def test_traditional_document_is_shown_as_written() -> None:

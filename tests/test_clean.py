@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import CORPUS
 from csbot.clean import clean_document, line_reason, mojibake_run, strip_html, toc_spans
 from csbot.corpus import load_corpus
 from csbot.index_store import passages_of
 from csbot.records import DocumentInfo
-from conftest import CORPUS
 
 INFO = DocumentInfo("t", "t.txt", "测试文档", "study-notes", "", "simplified")
-SPAM = ("棋牌", "宝运莱", "献血黑市", "做受", "炸金花", "QQ号码", "缃戠珯", "新闻中心", "打印此页", "版权所有",
-        "下载文档前请自行甄别", "更多精彩", "由会员分享", "31ppt", "专业资料", "<var", "ddhtb")
+SPAM = (
+    "棋牌",
+    "宝运莱",
+    "献血黑市",
+    "做受",
+    "炸金花",
+    "QQ号码",
+    "缃戠珯",
+    "新闻中心",
+    "打印此页",
+    "版权所有",
+    "下载文档前请自行甄别",
+    "更多精彩",
+    "由会员分享",
+    "31ppt",
+    "专业资料",
+    "<var",
+    "ddhtb",
+)
 
 
 def _clean(lines: list[str]) -> str:
@@ -65,8 +82,14 @@ def test_html_is_stripped() -> None:
 
 
 def test_link_farm_run_is_dropped_but_prose_kept() -> None:
-    lines = ["客服专员", "元申广电客服电线", "大学新闻中心工作总结", "新闻网", "科技资讯专业发布平台",
-             "客户是指一群具有消费能力或消费潜力的人,是产品或服务的使用者或接受者。"]
+    lines = [
+        "客服专员",
+        "元申广电客服电线",
+        "大学新闻中心工作总结",
+        "新闻网",
+        "科技资讯专业发布平台",
+        "客户是指一群具有消费能力或消费潜力的人,是产品或服务的使用者或接受者。",
+    ]
     text = _clean(lines)
     assert text == lines[-1]
 
@@ -77,7 +100,10 @@ def test_page_marker_split_word_is_repaired() -> None:
         "2、户服务信息管理是企业的重要工作,企业要重视",
         "3、客户信息的收集。",
     ]
-    assert _clean(lines) == "国家职业技能鉴定培训教程 第二章 客户服务提供 25第一节 客户服务信息管理是企业的重要工作,企业要重视客户信息的收集。"
+    assert (
+        _clean(lines)
+        == "国家职业技能鉴定培训教程 第二章 客户服务提供 25第一节 客户服务信息管理是企业的重要工作,企业要重视客户信息的收集。"
+    )
 
 
 def test_textbook_page_breaks_are_repaired_in_the_real_document() -> None:
@@ -117,6 +143,14 @@ def test_every_document_reports_its_removals() -> None:
     reasons = set()
     for info in corpus.documents:
         reasons |= {r.reason for r in clean_document(info, corpus.raw_lines(info)).removed}
-    assert {"gambling spam", "porn spam", "mojibake", "html markup", "download disclaimer",
-            "copyright footer", "table of contents", "page marker"} <= reasons
+    assert {
+        "gambling spam",
+        "porn spam",
+        "mojibake",
+        "html markup",
+        "download disclaimer",
+        "copyright footer",
+        "table of contents",
+        "page marker",
+    } <= reasons
     assert any(r.startswith("link list") for r in reasons)

@@ -12,7 +12,9 @@ from csbot.cli import main
 from csbot.settings import Settings
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str, stdin: str = "") -> tuple[int, str, str]:
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str, stdin: str = ""
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["csbot", *args])
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code = 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from conftest import CORPUS
 from csbot.corpus import load_corpus
 from csbot.evaluate import contains_evidence, load_questions
 from csbot.index_store import passages_of
-from conftest import CORPUS
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
 

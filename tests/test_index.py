@@ -54,7 +54,9 @@ def test_truncated_passages_are_reported(fake_index: Settings) -> None:
         load_index(fake_index)
 
 
-def test_failed_build_leaves_the_old_index_usable(fake_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_build_leaves_the_old_index_usable(
+    fake_index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import faiss
 
     before = (fake_index.index_dir / "manifest.json").read_text()
@@ -82,7 +84,9 @@ def test_ask_returns_the_json_shape(fake_index: Settings) -> None:
 def test_same_question_same_json(fake_index: Settings) -> None:
     a = Assistant(fake_index)
     q = "客戶服務的特性有哪些"
-    assert json.dumps(a.ask(q).to_dict(), ensure_ascii=False) == json.dumps(Assistant(fake_index).ask(q).to_dict(), ensure_ascii=False)
+    assert json.dumps(a.ask(q).to_dict(), ensure_ascii=False) == json.dumps(
+        Assistant(fake_index).ask(q).to_dict(), ensure_ascii=False
+    )
 
 
 def test_bad_questions_are_refused(fake_index: Settings) -> None:

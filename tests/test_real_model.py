@@ -8,18 +8,17 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import CORPUS
 from csbot.assistant import Assistant
 from csbot.e5_weights import read_e5_file
 from csbot.embedder import make_embedder
 from csbot.index_store import build_index
 from csbot.model_prep import TOKENIZER, WEIGHTS, package_file, prepare_default_model
 from csbot.settings import Settings, load_settings
-from conftest import CORPUS
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +28,12 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The default model prepared into a temporary home, the real corpus indexed with it."""
     root = tmp_path_factory.mktemp("real")
     shutil.copytree(CORPUS, root / "corpus")
-    env = {"CSBOT_HOME": str(root / "home"), "CSBOT_CORPUS": str(root / "corpus"),
-           "CSBOT_INDEX": str(root / "index"), "CSBOT_MODEL": "multilingual-e5-small"}
+    env = {
+        "CSBOT_HOME": str(root / "home"),
+        "CSBOT_CORPUS": str(root / "corpus"),
+        "CSBOT_INDEX": str(root / "index"),
+        "CSBOT_MODEL": "multilingual-e5-small",
+    }
     settings = load_settings(env={**os.environ, **env})
     prepare_default_model(settings)
     build_index(settings, make_embedder(settings))
@@ -47,7 +50,11 @@ def test_tokenizer_ids_match_the_vocabulary_in_the_weights_file() -> None:
 
     weights = read_e5_file(package_file(*WEIGHTS))
     tok = XLMRobertaTokenizerFast(tokenizer_file=str(package_file(*TOKENIZER)))
-    for text in ["query: 投诉处理的六步法是什么?", "passage: 客戶服務管理課程", "customer service manager 客我关系"]:
+    for text in [
+        "query: 投诉处理的六步法是什么?",
+        "passage: 客戶服務管理課程",
+        "customer service manager 客我关系",
+    ]:
         ids = tok(text)["input_ids"]
         assert ids[0] == weights.special_ids["bos"] and ids[-1] == weights.special_ids["eos"]
         assert tok.convert_ids_to_tokens(ids) == [weights.pieces[i] for i in ids]
@@ -57,9 +64,14 @@ def test_tokenizer_ids_match_the_vocabulary_in_the_weights_file() -> None:
 def test_paraphrases_score_above_unrelated_pairs(real: Settings) -> None:
     emb = make_embedder(real)
     q = emb.embed_batch(["如何处理客户的投诉", "客户服务有哪些特性", "职业道德的内涵"], kind="query")
-    p = emb.embed_batch(["投诉处理的六步法:鼓励客户发泄,道歉及感谢客户,提问了解问题所在",
-                         "客户服务有五大特性:无形性、不可分性、易消失性、有偿性和易变性",
-                         "职业道德是一种职业规范,并受到社会普遍的认可"], kind="passage")
+    p = emb.embed_batch(
+        [
+            "投诉处理的六步法:鼓励客户发泄,道歉及感谢客户,提问了解问题所在",
+            "客户服务有五大特性:无形性、不可分性、易消失性、有偿性和易变性",
+            "职业道德是一种职业规范,并受到社会普遍的认可",
+        ],
+        kind="passage",
+    )
     sims = q @ p.T
     assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)
     for i in range(3):
@@ -79,7 +91,11 @@ def test_six_step_question_cites_the_right_lines(assistant: Assistant) -> None:
     [
         ("客户服务16大管理原则有哪些", "basics-notes", "内部客户至上原则"),
         ("職業錨有哪幾種?", "basics-notes", "技术或功能型职业锚"),
-        ("所谓的以貌取人是指哪种效应? A.晕轮效应 B.近因效应 C.刻板印象 D.首因效应", "l3-lecture-notes", "首因效应正确答案"),
+        (
+            "所谓的以貌取人是指哪种效应? A.晕轮效应 B.近因效应 C.刻板印象 D.首因效应",
+            "l3-lecture-notes",
+            "首因效应正确答案",
+        ),
         ("客户服务管理师的职业定义是什么", "occupational-standard", "通过提供产品和服务满足客户的需求"),
     ],
 )
@@ -96,7 +112,17 @@ def test_off_topic_question_is_not_confident(assistant: Assistant) -> None:
 def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> None:
     q = "客户服务的特性有哪些"
     here = json.dumps(assistant.ask(q).to_dict(), ensure_ascii=False)
-    out = subprocess.run([sys.executable, "-m", "csbot", "ask", q, "--json"], capture_output=True, text=True,
-                         env={**os.environ, "CSBOT_HOME": str(real.home), "CSBOT_CORPUS": str(real.corpus_dir),
-                              "CSBOT_INDEX": str(real.index_dir), "CSBOT_MODEL": real.model}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "csbot", "ask", q, "--json"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "CSBOT_HOME": str(real.home),
+            "CSBOT_CORPUS": str(real.corpus_dir),
+            "CSBOT_INDEX": str(real.index_dir),
+            "CSBOT_MODEL": real.model,
+        },
+        check=True,
+    )
     assert out.stdout.strip() == here

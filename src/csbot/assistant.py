@@ -27,7 +27,7 @@ class Assistant:
         """The question stripped, or :class:`QuestionError` if empty or too long."""
         text = question.strip()
         if not text:
-            raise QuestionError("the question is empty; type a question, e.g. csbot ask \"什么是客我关系?\"")
+            raise QuestionError('the question is empty; type a question, e.g. csbot ask "什么是客我关系?"')
         limit = self.settings.max_question_chars
         if len(text) > limit:
             raise QuestionError(f"the question is {len(text)} characters long; the limit is {limit}")

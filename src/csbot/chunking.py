@@ -147,14 +147,19 @@ def _units(doc: Document) -> list[_Unit]:
     offset = 0
     for line in text.split("\n"):
         cuts = sorted({0, *_split_points(line), len(line)})
-        for a, b in zip(cuts, cuts[1:]):
+        for a, b in zip(cuts, cuts[1:], strict=False):
             piece = line[a:b]
             lead = len(piece) - len(piece.lstrip())
             trail = len(piece.rstrip())
             if trail <= lead:
                 continue
             unit_text = piece[lead:trail]
-            if OPTION_LINE.match(unit_text) and units and units[-1].exam is False and _ends_stem(text, units[-1]):
+            if (
+                OPTION_LINE.match(unit_text)
+                and units
+                and units[-1].exam is False
+                and _ends_stem(text, units[-1])
+            ):
                 units[-1].end = offset + a + trail
                 units[-1].exam = True
                 continue

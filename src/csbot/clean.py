@@ -39,7 +39,7 @@ def mojibake_run(text: str, min_chars: int = 4) -> str | None:
     Real Chinese text re-encoded as GBK is almost never valid UTF-8, so a run that
     round-trips to valid UTF-8 Chinese is a decoding accident, not content.
     """
-    for match in re.finditer(r"[^\x00-\x7f\s,，。:：;；!?！？()（）]{%d,}" % min_chars, text):
+    for match in re.finditer(r"[^\x00-\x7f\s,，。:：;；!?！？()（）]{" + str(min_chars) + ",}", text):
         run = match.group()
         try:
             decoded = run.encode("gbk").decode("utf-8")
@@ -100,10 +100,7 @@ def _drop_link_runs(lines: list[_Line], removed: list[Removal]) -> list[_Line]:
         after = min([n for n in gone if n > line.number], default=0)
         prev_kept = lines[k - 1].number if k else 0
         next_kept = lines[k + 1].number if k + 1 < len(lines) else 10**9
-        if (
-            _is_link_like(line.text)
-            and prev_kept < before < line.number < after < next_kept
-        ):
+        if _is_link_like(line.text) and prev_kept < before < line.number < after < next_kept:
             keep[k] = False
             removed.append(Removal(line.number, "navigation fragment", line.text))
     i = 0
@@ -114,9 +111,11 @@ def _drop_link_runs(lines: list[_Line], removed: list[Removal]) -> list[_Line]:
         if j - i >= LINK_RUN_MIN_LINES:
             for k in range(i, j):
                 keep[k] = False
-                removed.append(Removal(lines[k].number, f"link list ({j - i} short lines in a row)", lines[k].text))
+                removed.append(
+                    Removal(lines[k].number, f"link list ({j - i} short lines in a row)", lines[k].text)
+                )
         i = max(j, i + 1)
-    return [line for line, k in zip(lines, keep) if k]
+    return [line for line, k in zip(lines, keep, strict=False) if k]
 
 
 def toc_spans(text: str) -> list[tuple[int, int]]:
@@ -159,9 +158,7 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _cut_spans(
-    doc_text: str, starts: list[int], spans: list[tuple[int, int]]
-) -> tuple[str, list[int]]:
+def _cut_spans(doc_text: str, starts: list[int], spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
     """Remove ``spans`` from ``doc_text``, shifting the line-start offsets to match."""
     for a, b in reversed(_merge(spans)):
         doc_text = doc_text[:a] + doc_text[b:]

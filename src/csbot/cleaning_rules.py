@@ -12,14 +12,37 @@ import re
 # Gambling, porn, illicit trade and contact-me advertising that web scrapes pick up.
 SPAM_TERMS: dict[str, tuple[str, ...]] = {
     "gambling spam": (
-        "棋牌", "炸金花", "宝运莱", "娱乐平台", "视讯", "博彩", "赌场", "百家乐", "老虎机",
-        "六合彩", "时时彩", "真人娱乐", "斗地主", "捕鱼", "体育投注", "彩票",
+        "棋牌",
+        "炸金花",
+        "宝运莱",
+        "娱乐平台",
+        "视讯",
+        "博彩",
+        "赌场",
+        "百家乐",
+        "老虎机",
+        "六合彩",
+        "时时彩",
+        "真人娱乐",
+        "斗地主",
+        "捕鱼",
+        "体育投注",
+        "彩票",
     ),
     "porn spam": ("做受", "高潮", "色情", "成人视频", "黄色网站", "av女", "xxxx", "一级毛片"),
     "illicit-trade spam": ("献血黑市", "黑市", "代开发票", "办证", "枪支", "迷药"),
     "advertising": (
-        "客户端下载", "app下载", "app官网", "安卓版", "唯一正版", "最新下载", "qq号码",
-        "有事点这里", "加微信", "名企招聘", "加入知乎",
+        "客户端下载",
+        "app下载",
+        "app官网",
+        "安卓版",
+        "唯一正版",
+        "最新下载",
+        "qq号码",
+        "有事点这里",
+        "加微信",
+        "名企招聘",
+        "加入知乎",
     ),
 }
 
@@ -67,8 +90,6 @@ STRUCTURE_START = re.compile(
 
 # Table-of-contents entries: a heading followed by a page number ("一、宏观环境分析 2").
 TOC_HEADING = r"(?:第[一二三四五六七八九十]+[章节]|[一二三四五六七八九十]+、|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ])"
-TOC_WITH_PAGES = re.compile(
-    rf"(?:目\s*录)?(?:\s*{TOC_HEADING}\s*[^\d。；;]{{2,30}}?\s*\d{{1,3}}){{5,}}"
-)
+TOC_WITH_PAGES = re.compile(rf"(?:目\s*录)?(?:\s*{TOC_HEADING}\s*[^\d。；;]{{2,30}}?\s*\d{{1,3}}){{5,}}")
 TOC_MARKER = re.compile(TOC_HEADING)
 SENTENCE_END = re.compile(r"[。!?！？]")

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,9 @@ from .errors import CsbotError
 from .records import Answer
 from .settings import Settings, load_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="csbot: study assistant for 客户服务管理师.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="csbot: study assistant for 客户服务管理师."
+)
 model_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
 app.add_typer(model_app, name="model")
 
@@ -24,28 +26,36 @@ def _settings(**overrides: object) -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    return load_settings(show_progress=sys.stderr.isatty(), **overrides)
+    return load_settings(None, show_progress=sys.stderr.isatty(), **overrides)
 
 
 def _print_answer(answer: Answer) -> None:
     typer.echo(f"问: {answer.question}")
     if answer.answer is None:
-        typer.echo("答: (资料中没有找到可靠的答案 — the material does not cover this clearly; related passages below)")
+        typer.echo(
+            "答: (资料中没有找到可靠的答案 — the material does not cover this clearly; related passages below)"
+        )
     else:
         top = answer.citations[0]
         typer.echo(f"答: {answer.answer}")
-        typer.echo(f"    —— {top.title} › {top.section.split(' › ', 1)[-1]} (lines {top.line_start}-{top.line_end})")
+        typer.echo(
+            f"    —— {top.title} › {top.section.split(' › ', 1)[-1]} (lines {top.line_start}-{top.line_end})"
+        )
     typer.echo("")
     for c in answer.citations:
         excerpt = c.text if len(c.text) <= 160 else c.text[:160] + "…"
-        typer.echo(f"[{c.rank}] {c.doc_id} | {c.section} | lines {c.line_start}-{c.line_end} | score {c.score:.4f}")
+        typer.echo(
+            f"[{c.rank}] {c.doc_id} | {c.section} | lines {c.line_start}-{c.line_end} | score {c.score:.4f}"
+        )
         typer.echo("    " + excerpt.replace("\n", "\n    "))
     typer.echo("")
 
 
 @app.command()
 def build(
-    model: Annotated[Optional[str], typer.Option(help="Embedding model (default: CSBOT_MODEL or multilingual-e5-small).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Embedding model (default: CSBOT_MODEL or multilingual-e5-small).")
+    ] = None,
 ) -> None:
     """Clean and chunk the corpus, then build the BM25 and vector index."""
     from .embedder import make_embedder
@@ -63,7 +73,9 @@ def build(
 
 @app.command()
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="The question; omit to read one per line from stdin.")] = None,
+    question: Annotated[
+        str | None, typer.Argument(help="The question; omit to read one per line from stdin.")
+    ] = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Citations to show.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
@@ -144,7 +156,9 @@ def documents() -> None:
 
 @app.command("eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")] = Path("eval/questions.jsonl"),
+    file: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")] = Path(
+        "eval/questions.jsonl"
+    ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Measure retrieval and confidence on a question set, per retrieval mode."""

@@ -78,7 +78,7 @@ class SentenceTransformerEmbedder:
                 "check CSBOT_MODEL, or run `csbot model prepare` for the default model"
             ) from exc
         self.model_id = model_id
-        self.dim = int(self._model.get_embedding_dimension())  # type: ignore[attr-defined]
+        self.dim = int(self._model.get_embedding_dimension() or 0)
         self.prefixes = {"query": query_prefix, "passage": passage_prefix}
         self.show_progress = show_progress
 
@@ -117,10 +117,16 @@ def make_embedder(settings: Settings, prepare: bool = False) -> Embedder:
                 "(or `make index`)"
             )
         return SentenceTransformerEmbedder(
-            settings.model, str(location), settings.query_prefix, settings.passage_prefix,
+            settings.model,
+            str(location),
+            settings.query_prefix,
+            settings.passage_prefix,
             settings.show_progress,
         )
     return SentenceTransformerEmbedder(
-        settings.model, settings.model, settings.query_prefix, settings.passage_prefix,
+        settings.model,
+        settings.model,
+        settings.query_prefix,
+        settings.passage_prefix,
         settings.show_progress,
     )

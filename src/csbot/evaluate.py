@@ -68,16 +68,17 @@ def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = m
                 stats["not_confident"] += 0 if answer.confident else 1
                 continue
             stats["confident"] += 1 if answer.confident else 0
-            rank = next(
-                (c.rank for c in answer.citations if contains_evidence(c.text, q.evidence)), None
-            )
+            rank = next((c.rank for c in answer.citations if contains_evidence(c.text, q.evidence)), None)
             for k in KS:
                 stats[f"hit@{k}"] += 1 if rank is not None and rank <= k else 0
             stats["mrr"] += 1.0 / rank if rank else 0.0
             if rank != 1:
                 misses.append(q.qid)
-        report["modes"][mode] = {"by_kind": {k: dict(v) for k, v in by_kind.items()}, "misses": misses,
-                                 "overall": _overall(by_kind)}
+        report["modes"][mode] = {
+            "by_kind": {k: dict(v) for k, v in by_kind.items()},
+            "misses": misses,
+            "overall": _overall(by_kind),
+        }
     return report
 
 
@@ -106,7 +107,13 @@ def format_report(report: dict[str, Any]) -> str:
         )
     hybrid = report["modes"].get("hybrid")
     if hybrid:
-        rows += ["", "hybrid by question kind:", "", "| kind | n | hit@1 | hit@3 | MRR |", "|---|---|---|---|---|"]
+        rows += [
+            "",
+            "hybrid by question kind:",
+            "",
+            "| kind | n | hit@1 | hit@3 | MRR |",
+            "|---|---|---|---|---|",
+        ]
         for kind, s in sorted(hybrid["by_kind"].items()):
             n = int(s["n"])
             if kind == "out-of-scope":

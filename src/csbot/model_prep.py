@@ -67,8 +67,12 @@ def _state_dict(w: E5Weights):  # type: ignore[no-untyped-def]
     }
     for i in range(w.layers):
         p, q = f"encoder.layer.{i}.", f"l{i}."
-        for hf, ours in (("attention.self.query", "q"), ("attention.self.key", "k"), ("attention.self.value", "v"),
-                         ("attention.output.dense", "ao")):
+        for hf, ours in (
+            ("attention.self.query", "q"),
+            ("attention.self.key", "k"),
+            ("attention.self.value", "v"),
+            ("attention.output.dense", "ao"),
+        ):
             sd[p + hf + ".weight"] = mat(q + ours + ".w", H, H)
             sd[p + hf + ".bias"] = vec(q + ours + ".b")
         sd[p + "attention.output.LayerNorm.weight"] = vec(q + "aln.w")
@@ -84,8 +88,8 @@ def _state_dict(w: E5Weights):  # type: ignore[no-untyped-def]
 
 def build_model(weights_path: Path, tokenizer_path: Path, out_dir: Path) -> None:
     """Dequantize ``weights_path`` and save a sentence-transformers model to ``out_dir``."""
-    from sentence_transformers import SentenceTransformer, models
-    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+    from sentence_transformers import SentenceTransformer, models  # type: ignore[attr-defined]
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast  # type: ignore[attr-defined]
 
     w = read_e5_file(weights_path)
     config = XLMRobertaConfig(
@@ -106,7 +110,9 @@ def build_model(weights_path: Path, tokenizer_path: Path, out_dir: Path) -> None
     missing, unexpected = model.load_state_dict(_state_dict(w), strict=False)
     missing = [m for m in missing if "position_ids" not in m and "token_type_ids" not in m]
     if missing or unexpected:
-        raise ModelError(f"weights do not fit XLM-RoBERTa: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        raise ModelError(
+            f"weights do not fit XLM-RoBERTa: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
     model.eval()
     tokenizer = XLMRobertaTokenizerFast(tokenizer_file=str(tokenizer_path))
     with tempfile.TemporaryDirectory() as hf_dir:

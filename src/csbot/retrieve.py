@@ -79,7 +79,7 @@ class Retriever:
         k = min(self.candidates, self.index.vectors.ntotal)
         sims, idx = self.index.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), k)
         pairs = sorted(
-            ((int(i), round(float(s), 6)) for i, s in zip(idx[0], sims[0]) if i >= 0),
+            ((int(i), round(float(s), 6)) for i, s in zip(idx[0], sims[0], strict=False) if i >= 0),
             key=lambda p: (-p[1], p[0]),
         )
         return Ranked([i for i, _ in pairs], dict(pairs))
