@@ -54,6 +54,7 @@ INLINE_BREAKS = (
 ANSWER_END = re.compile(r"(?:正确答案|参考答案)\s*[:：]\s*[A-E]+(?:\s*[、,，]?\s*[A-E])*")
 OPTION = re.compile(r"(?<![A-Za-z])([A-E])(?:[、.．]|\s(?=[^\sA-Za-z]))")
 OPTION_LINE = re.compile(r"^[(（]?A[)）]?[、.．\s]")
+LEADING_NUMBER = re.compile(r"^\d{1,3}[、.．]")
 ITEM_NUMBER = re.compile(r"(?<!\d)(\d{1,3})[、.．](?!\d)")
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 
@@ -154,11 +155,9 @@ def _units(doc: Document) -> list[_Unit]:
             if trail <= lead:
                 continue
             unit_text = piece[lead:trail]
-            if (
-                OPTION_LINE.match(unit_text)
-                and units
-                and units[-1].exam is False
-                and _ends_stem(text, units[-1])
+            if units and (
+                (OPTION_LINE.match(unit_text) and not units[-1].exam and _ends_stem(text, units[-1]))
+                or (units[-1].exam and _continues_options(text[units[-1].start : units[-1].end], unit_text))
             ):
                 units[-1].end = offset + a + trail
                 units[-1].exam = True
@@ -170,6 +169,16 @@ def _units(doc: Document) -> list[_Unit]:
         if _has_options(body) and (re.search(r"\(\s*\)|（\s*）|_{3,}", body) or ANSWER_END.search(body)):
             unit.exam, unit.level = True, 0
     return units
+
+
+def _continues_options(item: str, unit_text: str) -> bool:
+    """Whether ``unit_text`` carries on the options of ``item`` onto a new line
+    (``B.…`` after ``A.…``, or the rest of option C before ``D.…``)."""
+    letters = [m.group(1) for m in OPTION.finditer(item)]
+    if not letters or ANSWER_END.search(item) or LEADING_NUMBER.match(unit_text):
+        return False
+    following = chr(ord(letters[-1]) + 1)
+    return any(m.group(1) == following for m in OPTION.finditer(unit_text))
 
 
 def _ends_stem(text: str, unit: _Unit) -> bool:
