@@ -74,7 +74,16 @@ def test_failed_build_leaves_the_old_index_usable(
 
 def test_ask_returns_the_json_shape(fake_index: Settings) -> None:
     answer = Assistant(fake_index).ask("客户服务16大管理原则有哪些?", top_k=3, mode="bm25").to_dict()
-    assert set(answer) == {"question", "answer", "confident", "citations"}
+    assert set(answer) == {
+        "question",
+        "answer",
+        "confident",
+        "citations",
+        "answer_citation",
+        "answer_lines",
+        "highlights",
+        "message",
+    }
     assert len(answer["citations"]) == 3
     c = answer["citations"][0]
     assert set(c) == {"rank", "doc_id", "title", "section", "text", "line_start", "line_end", "score"}

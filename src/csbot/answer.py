@@ -1,10 +1,27 @@
-"""Hits → :class:`Answer`: the extract, whether it can be trusted, and the citations."""
+"""Hits → :class:`Answer`: the answering span, honest confidence, exam choice, citations."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from .exam import (
+    ALL_OF_ABOVE,
+    Choice,
+    ExamQuestion,
+    from_evidence,
+    from_question_bank,
+    option_support,
+    parse_exam,
+    single_from_sentences,
+)
+from .extract import LIST_Q, Span, extract_span, ranked_sentences
+from .highlight import term_spans
+from .question import retrieval_text
 from .records import Answer, Citation, DocumentInfo, Hit
+from .retrieve import Retriever
+from .segment import tokenize
 
 # Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
 # 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
@@ -13,6 +30,9 @@ DENSE_ALONE = 0.92
 DENSE_FLOOR = 0.82
 COVERAGE_MIN = 0.30
 COVERAGE_BM25_ONLY = 0.50
+STEM_MATCH = 0.35  # a sentence must hold this share of the stem's (IDF-weighted) words to decide
+NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
+UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
 
 
 def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid") -> bool:
@@ -29,26 +49,142 @@ def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid") -> bool
     return top.dense_score >= DENSE_ALONE or (top.dense_score >= DENSE_FLOOR and coverage >= COVERAGE_MIN)
 
 
-def make_answer(
-    question: str, hits: Sequence[Hit], documents: dict[str, DocumentInfo], confident: bool
-) -> Answer:
-    """Build the answer: the top passage as the extract when it is trusted."""
-    citations = tuple(
-        Citation(
-            rank=rank,
-            doc_id=h.passage.doc_id,
-            title=documents[h.passage.doc_id].title if h.passage.doc_id in documents else h.passage.doc_id,
-            section=h.passage.section,
-            text=h.passage.text,
-            line_start=h.passage.line_start,
-            line_end=h.passage.line_end,
-            score=h.score,
+@dataclass
+class _Extract:
+    rank: int
+    span: Span
+
+
+def highlight_terms(question: str) -> list[str]:
+    """The question's words (and their bigrams) worth marking in a passage."""
+    return [t for t in tokenize(retrieval_text(question)) if len(t) >= 2]
+
+
+def _citation(rank: int, hit: Hit, documents: dict[str, DocumentInfo]) -> Citation:
+    p = hit.passage
+    title = documents[p.doc_id].title if p.doc_id in documents else p.doc_id
+    return Citation(rank, p.doc_id, title, p.section, p.text, p.line_start, p.line_end, hit.score)
+
+
+def _bank_answer_span(text: str, choice: Choice) -> Span:
+    """The stored key's option (``D、首因效应``) or the reference answer, verbatim."""
+    letters = choice.suggested
+    if len(letters) == 1:
+        m = re.search(rf"{letters[0]}\s*[、.．]\s*(.+?)(?=[B-E]\s*[、.．]|正确答案|参考答案|$)", text, re.S)
+        if m:
+            return Span(m.start(), m.end())
+    key = re.search(r"(正确答案|参考答案)\s*[:：].*", text, re.S)
+    return Span(key.start(), key.end()) if key else Span(0, len(text))
+
+
+class AnswerBuilder:
+    """Turns retrieval hits into an :class:`Answer` (one per question)."""
+
+    def __init__(self, retriever: Retriever, documents: dict[str, DocumentInfo]) -> None:
+        self.retriever = retriever
+        self.documents = documents
+
+    def _weight(self, question: str):  # type: ignore[no-untyped-def]
+        words = set(tokenize(retrieval_text(question), bigrams=False))
+        weights = {w: self.retriever.idf(w) for w in words}
+
+        def score(sentence: str) -> float:
+            have = set(tokenize(sentence, bigrams=False))
+            return sum(v for w, v in weights.items() if w in have)
+
+        return score
+
+    def build(self, question: str, hits: Sequence[Hit], mode: str = "hybrid") -> Answer:
+        """The answer to ``question`` from ``hits`` (best first)."""
+        hits = list(hits)
+        exam = parse_exam(question)
+        choice, bank_rank = self._bank(exam, question, hits)
+        if bank_rank is not None and bank_rank > 1:  # the stored item answers ahead of anything else
+            hits.insert(0, hits.pop(bank_rank - 1))
+            bank_rank = 1
+        top = hits[0] if hits else None
+        coverage = self.retriever.coverage(question, top.passage.text) if top else 0.0
+        confident = is_confident(top, coverage, mode)
+        extract: _Extract | None = None
+        message = None
+        if choice is not None and bank_rank is not None:
+            confident = True
+            extract = _Extract(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
+        elif exam is not None:
+            choice, evidence_rank = self._from_evidence(exam, hits)
+            if not choice.suggested:
+                confident, message = False, UNDECIDED
+            elif evidence_rank is not None:
+                extract = self._span(question, hits, evidence_rank)
+        elif confident and top is not None:
+            extract = self._span(question, hits, 1)
+        if not confident:
+            message = message or NOT_COVERED
+            extract = None
+        terms = highlight_terms(question)
+        citations = tuple(_citation(r, h, self.documents) for r, h in enumerate(hits, start=1))
+        answer_text = lines = None
+        if extract is not None:
+            p = hits[extract.rank - 1].passage
+            answer_text = p.text[extract.span.start : extract.span.end]
+            lines = (p.raw_line_at(extract.span.start), p.raw_line_at(extract.span.end - 1))
+        return Answer(
+            question=question,
+            answer=answer_text,
+            confident=confident,
+            citations=citations,
+            answer_citation=extract.rank if extract else None,
+            answer_lines=lines,
+            highlights=tuple(tuple(term_spans(c.text, terms)) for c in citations),
+            message=message,
+            choice=choice.to_dict() if choice is not None else None,
         )
-        for rank, h in enumerate(hits, start=1)
-    )
-    return Answer(
-        question=question,
-        answer=hits[0].passage.text if confident else None,
-        confident=confident,
-        citations=citations,
-    )
+
+    def _span(self, question: str, hits: Sequence[Hit], rank: int) -> _Extract:
+        p = hits[rank - 1].passage
+        return _Extract(rank, extract_span(question, p.text, p.kind, self._weight(question)))
+
+    def _bank(
+        self, exam: ExamQuestion | None, question: str, hits: Sequence[Hit]
+    ) -> tuple[Choice | None, int | None]:
+        """A stored exam item among the top hits that the question (nearly) is."""
+        for rank, hit in enumerate(hits[:5], start=1):
+            if hit.passage.kind == "exam-item":
+                choice = from_question_bank(exam, question, hit.passage.text)
+                if choice is not None:
+                    return Choice(choice.options, choice.suggested, rank, "question-bank"), rank
+        return None, None
+
+    def _from_evidence(self, exam: ExamQuestion, hits: Sequence[Hit]) -> tuple[Choice, int | None]:
+        """Score the options against the part of a study passage that answers the stem.
+
+        The focus is the span :func:`extract_span` picks for the stem alone — the sentence
+        stating the fact, or the whole list when the stem asks about a list (包括, 不属于,
+        以上都是, 多选) — so options that merely occur elsewhere in the passage do not count.
+        """
+        list_like = (
+            exam.negated
+            or exam.multiple
+            or bool(LIST_Q.search(exam.stem))
+            or any(ALL_OF_ABOVE.search(v) for v in exam.options.values())
+        )
+        weight = self._weight(exam.stem)
+
+        def support(option: str, evidence: str) -> float:
+            return option_support(option, evidence, tokenize)
+
+        for rank, hit in enumerate(hits[:5], start=1):
+            if hit.passage.kind == "exam-item":
+                continue
+            text = hit.passage.text
+            if list_like:
+                span = extract_span(exam.stem, text, hit.passage.kind, weight, allow_list=True)
+                focus = text[span.start : span.end]
+                suggested = from_evidence(exam, focus, support)
+            else:
+                close = [(weight(t), t) for t in ranked_sentences(text, weight)]
+                close = [(w, t) for w, t in close if w >= STEM_MATCH * weight(exam.stem)]
+                suggested = single_from_sentences(exam, close, support)
+            if suggested:
+                return Choice(exam.options, suggested, rank, "evidence"), rank
+        return Choice(exam.options, [], None, "undecided"), None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .answer import is_confident, make_answer
+import time
+from dataclasses import replace
+
+from .answer import AnswerBuilder
 from .corpus import load_corpus
 from .embedder import Embedder, make_embedder
 from .errors import QuestionError
@@ -21,6 +24,7 @@ class Assistant:
         self.embedder = embedder or make_embedder(settings)
         self.retriever = Retriever(index, self.embedder, settings.candidates, settings.rrf_k)
         self.documents = {d.doc_id: d for d in load_corpus(settings.corpus_dir).documents}
+        self.builder = AnswerBuilder(self.retriever, self.documents)
         self.manifest = index.manifest
 
     def check_question(self, question: str) -> str:
@@ -33,13 +37,55 @@ class Assistant:
             raise QuestionError(f"the question is {len(text)} characters long; the limit is {limit}")
         return text
 
-    def ask(self, question: str, top_k: int | None = None, mode: Mode = "hybrid") -> Answer:
-        """Answer one question with up to ``top_k`` citations."""
+    def ask(
+        self, question: str, top_k: int | None = None, mode: Mode = "hybrid", explain: bool = False
+    ) -> Answer:
+        """Answer one question with up to ``top_k`` citations.
+
+        With ``explain``, the answer also carries per-citation BM25 rank, dense rank, fused
+        score and matched terms, and the time of each stage in milliseconds.
+        """
+        started = time.perf_counter()
         text = self.check_question(question)
         k = top_k or self.settings.top_k
         if k < 1:
             raise QuestionError("top_k must be at least 1")
-        hits = self.retriever.search(text, k=k, mode=mode)
-        top = hits[0] if hits else None
-        coverage = self.retriever.coverage(text, top.passage.text) if top else 0.0
-        return make_answer(text, hits, self.documents, is_confident(top, coverage, mode))
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        terms = self.retriever.query_terms(text)
+        timings["normalize"] = round((time.perf_counter() - t) * 1000, 3)
+        hits = self.retriever.search(text, k=k, mode=mode, timings=timings)
+        t = time.perf_counter()
+        answer = self.builder.build(text, hits, mode)
+        timings["extract"] = round((time.perf_counter() - t) * 1000, 3)
+        if not explain:
+            return answer
+        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        by_id = {h.passage.passage_id: h for h in hits}
+        per_citation = []
+        for c, h in zip(
+            answer.citations, [by_id.get(self._pid(c, hits)) for c in answer.citations], strict=True
+        ):
+            hay = set(self.retriever.tokens_of(c.text))
+            per_citation.append(
+                {
+                    "rank": c.rank,
+                    "bm25_rank": h.bm25_rank if h else None,
+                    "dense_rank": h.dense_rank if h else None,
+                    "bm25_score": h.bm25_score if h else None,
+                    "dense_score": h.dense_score if h else None,
+                    "fused_score": c.score,
+                    "matched_terms": sorted({w for w in terms if w in hay}),
+                }
+            )
+        return replace(
+            answer,
+            explain={"mode": mode, "query_terms": terms, "citations": per_citation, "timings_ms": timings},
+        )
+
+    @staticmethod
+    def _pid(c, hits):  # type: ignore[no-untyped-def]
+        for h in hits:
+            if h.passage.doc_id == c.doc_id and h.passage.text == c.text:
+                return h.passage.passage_id
+        return None

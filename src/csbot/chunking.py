@@ -231,9 +231,16 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
         return SEP.join([doc.info.title, *(t for _, t in stack)])
 
     def emit(start: int, end: int, sect: str, kind: str) -> None:
-        body = text[start:end].strip()
+        raw = text[start:end]
+        body = raw.strip()
         if not body:
             return
+        start += len(raw) - len(raw.lstrip())
+        end = start + len(body)
+        line_map = [(0, doc.raw_line_at(start))]
+        for offset, number in zip(doc.line_starts, doc.line_numbers, strict=True):
+            if start < offset < end and number != line_map[-1][1]:
+                line_map.append((offset - start, number))
         passages.append(
             Passage(
                 passage_id=first_id + len(passages),
@@ -243,6 +250,7 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
                 line_start=doc.raw_line_at(start),
                 line_end=doc.raw_line_at(max(start, end - 1)),
                 kind=kind,
+                line_map=tuple(line_map),
             )
         )
 

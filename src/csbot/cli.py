@@ -31,16 +31,17 @@ def _settings(**overrides: object) -> Settings:
 
 def _print_answer(answer: Answer) -> None:
     typer.echo(f"问: {answer.question}")
+    if answer.choice:
+        for letter, text in answer.choice["options"].items():
+            mark = "✔" if letter in answer.choice["suggested"] else " "
+            typer.echo(f"  {mark} {letter}. {text}")
     if answer.answer is None:
-        typer.echo(
-            "答: (资料中没有找到可靠的答案 — the material does not cover this clearly; related passages below)"
-        )
+        typer.echo(f"答: ({answer.message})")
     else:
-        top = answer.citations[0]
+        c = answer.citations[(answer.answer_citation or 1) - 1]
+        lines = answer.answer_lines or (c.line_start, c.line_end)
         typer.echo(f"答: {answer.answer}")
-        typer.echo(
-            f"    —— {top.title} › {top.section.split(' › ', 1)[-1]} (lines {top.line_start}-{top.line_end})"
-        )
+        typer.echo(f"    —— {c.title} › {c.section.split(' › ', 1)[-1]} (lines {lines[0]}-{lines[1]})")
     typer.echo("")
     for c in answer.citations:
         excerpt = c.text if len(c.text) <= 160 else c.text[:160] + "…"
@@ -48,6 +49,8 @@ def _print_answer(answer: Answer) -> None:
             f"[{c.rank}] {c.doc_id} | {c.section} | lines {c.line_start}-{c.line_end} | score {c.score:.4f}"
         )
         typer.echo("    " + excerpt.replace("\n", "\n    "))
+    if answer.explain:
+        typer.echo(json.dumps(answer.explain, ensure_ascii=False, indent=1))
     typer.echo("")
 
 
@@ -79,6 +82,9 @@ def ask(
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Citations to show.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show ranks, scores, matched terms, timings.")
+    ] = False,
 ) -> None:
     """Answer a question from the study material, with citations."""
     from .assistant import Assistant
@@ -91,7 +97,7 @@ def ask(
     assistant = Assistant(_settings())
     questions = [question] if question is not None else [line for line in sys.stdin if line.strip()]
     for q in questions:
-        answer = assistant.ask(q, top_k=top_k, mode=mode)  # type: ignore[arg-type]
+        answer = assistant.ask(q, top_k=top_k, mode=mode, explain=explain)  # type: ignore[arg-type]
         if as_json:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
@@ -181,9 +187,11 @@ def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if pres
 
 def main() -> None:
     """Entry point: domain errors become one line on stderr and exit status 1."""
-    level = os.environ.get("CSBOT_LOG", "WARNING")
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(level)  # bm25s sets its own logger to DEBUG
+    level = os.environ.get("CSBOT_LOG", "WARNING").upper()
+    handler = logging.StreamHandler()
+    handler.setLevel(level)  # on the handler: bm25s sets its own logger to DEBUG on import
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     try:
         app()
     except CsbotError as exc:

@@ -25,6 +25,7 @@ class EvalQuestion:
     question: str
     kind: str
     evidence: str | None
+    choice: tuple[str, ...] | None = None  # the right letters of an exam question
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -39,7 +40,8 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             continue
         try:
             row = json.loads(line)
-            out.append(EvalQuestion(row["id"], row["question"], row["kind"], row.get("evidence")))
+            choice = tuple(row["choice"]) if row.get("choice") else None
+            out.append(EvalQuestion(row["id"], row["question"], row["kind"], row.get("evidence"), choice))
         except (ValueError, KeyError) as exc:
             raise CsbotError(f"{path}:{n}: not a question record ({exc})") from exc
     return out
@@ -68,6 +70,12 @@ def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = m
                 stats["not_confident"] += 0 if answer.confident else 1
                 continue
             stats["confident"] += 1 if answer.confident else 0
+            stats["span"] += 1 if answer.answer and contains_evidence(answer.answer, q.evidence) else 0
+            if q.choice is not None:
+                stats["choice_n"] += 1
+                suggested = tuple(answer.choice["suggested"]) if answer.choice else ()
+                stats["choice_ok"] += 1 if sorted(suggested) == sorted(q.choice) else 0
+                stats["choice_wrong"] += 1 if suggested and sorted(suggested) != sorted(q.choice) else 0
             rank = next((c.rank for c in answer.citations if contains_evidence(c.text, q.evidence)), None)
             for k in KS:
                 stats[f"hit@{k}"] += 1 if rank is not None and rank <= k else 0
@@ -86,8 +94,14 @@ def _overall(by_kind: dict[str, dict[str, float]]) -> dict[str, float]:
     answerable = {k: v for k, v in by_kind.items() if k != "out-of-scope"}
     n = sum(v["n"] for v in answerable.values())
     out: dict[str, float] = {}
-    for key in [*(f"hit@{k}" for k in KS), "mrr", "confident"]:
+    for key in [*(f"hit@{k}" for k in KS), "mrr", "confident", "span"]:
         out[key] = round(sum(v.get(key, 0.0) for v in answerable.values()) / n, 3) if n else 0.0
+    exam_n = sum(v.get("choice_n", 0.0) for v in by_kind.values())
+    out["exam_choice"] = (
+        round(sum(v.get("choice_ok", 0.0) for v in by_kind.values()) / exam_n, 3) if exam_n else 0.0
+    )
+    out["exam_wrong"] = int(sum(v.get("choice_wrong", 0.0) for v in by_kind.values()))
+    out["exam_questions"] = int(exam_n)
     oos = by_kind.get("out-of-scope", {})
     out["oos_not_confident"] = round(oos.get("not_confident", 0.0) / oos["n"], 3) if oos.get("n") else 0.0
     out["answerable"] = n
@@ -97,13 +111,17 @@ def _overall(by_kind: dict[str, dict[str, float]]) -> dict[str, float]:
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as a Markdown table (the one in the README)."""
-    head = "| mode | hit@1 | hit@3 | hit@5 | MRR | answerable confident | out-of-scope not confident |"
-    rows = [head, "|---|---|---|---|---|---|---|"]
+    head = (
+        "| mode | hit@1 | hit@3 | hit@5 | MRR | span has evidence | answerable confident "
+        "| out-of-scope not confident | exam letters right (wrong) |"
+    )
+    rows = [head, "|---|---|---|---|---|---|---|---|---|"]
     for mode, data in report["modes"].items():
         o = data["overall"]
         rows.append(
             f"| {mode} | {o['hit@1']:.3f} | {o['hit@3']:.3f} | {o['hit@5']:.3f} | {o['mrr']:.3f} "
-            f"| {o['confident']:.3f} | {o['oos_not_confident']:.3f} |"
+            f"| {o['span']:.3f} | {o['confident']:.3f} | {o['oos_not_confident']:.3f} "
+            f"| {o['exam_choice']:.3f} ({o['exam_wrong']}) |"
         )
     hybrid = report["modes"].get("hybrid")
     if hybrid:
@@ -117,10 +135,13 @@ def format_report(report: dict[str, Any]) -> str:
         for kind, s in sorted(hybrid["by_kind"].items()):
             n = int(s["n"])
             if kind == "out-of-scope":
-                rows.append(f"| {kind} | {n} | – | – | not confident {s.get('not_confident', 0) / n:.3f} |")
+                rows.append(
+                    f"| {kind} | {n} | – | – | – | not confident {s.get('not_confident', 0) / n:.3f} |"
+                )
             else:
                 rows.append(
-                    f"| {kind} | {n} | {s.get('hit@1', 0) / n:.3f} | {s.get('hit@3', 0) / n:.3f} | {s.get('mrr', 0) / n:.3f} |"
+                    f"| {kind} | {n} | {s.get('hit@1', 0) / n:.3f} | {s.get('hit@3', 0) / n:.3f} "
+                    f"| {s.get('mrr', 0) / n:.3f} | {s.get('span', 0) / n:.3f} |"
                 )
         rows += ["", f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}"]
     rows.append(f"\n{report['questions']} questions")

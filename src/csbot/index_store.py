@@ -165,6 +165,11 @@ def check_fresh(manifest: dict[str, Any], settings: Settings) -> None:
         )
 
 
+def _passage(row: dict[str, Any]) -> Passage:
+    row["line_map"] = tuple(tuple(pair) for pair in row.get("line_map", ()))
+    return Passage(**row)
+
+
 def load_index(settings: Settings) -> Index:
     """Load and check the index.
 
@@ -179,7 +184,7 @@ def load_index(settings: Settings) -> Index:
     check_fresh(manifest, settings)
     try:
         with open(index_dir / PASSAGES, encoding="utf-8") as fh:
-            passages = [Passage(**json.loads(line)) for line in fh if line.strip()]
+            passages = [_passage(json.loads(line)) for line in fh if line.strip()]
         bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
         vectors = faiss.read_index(str(index_dir / FAISS_FILE))
     except Exception as exc:  # json, numpy, faiss all raise their own kinds for a bad file

@@ -60,7 +60,16 @@ class Passage:
     text: str
     line_start: int
     line_end: int
-    kind: str = "text"  # text | list | exam-item | heading
+    kind: str = "text"  # text | list | exam-item
+    # (offset in text, raw line) wherever the raw line changes: maps any span back to lines
+    line_map: tuple[tuple[int, int], ...] = ()
+
+    def raw_line_at(self, offset: int) -> int:
+        """The raw line number of the character at ``offset`` in :attr:`text`."""
+        if not self.line_map:
+            return self.line_start
+        i = bisect.bisect_right([o for o, _ in self.line_map], offset) - 1
+        return self.line_map[max(i, 0)][1]
 
 
 @dataclass(frozen=True)
@@ -91,18 +100,39 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer to one question: the extract, whether to trust it, and its citations."""
+    """The answer to one question: the extract, whether to trust it, and the citations.
+
+    ``answer`` is verbatim from citation ``answer_citation`` (1-based rank), raw lines
+    ``answer_lines``; ``highlights[i]`` are ``(start, end)`` offsets of matched question
+    terms in ``citations[i].text``. ``choice`` is set for exam questions, ``explain`` on
+    request.
+    """
 
     question: str
     answer: str | None
     confident: bool
     citations: tuple[Citation, ...] = field(default_factory=tuple)
+    answer_citation: int | None = None
+    answer_lines: tuple[int, int] | None = None
+    highlights: tuple[tuple[tuple[int, int], ...], ...] = ()
+    message: str | None = None
+    choice: dict[str, Any] | None = None
+    explain: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape every interface returns."""
-        return {
+        out: dict[str, Any] = {
             "question": self.question,
             "answer": self.answer,
             "confident": self.confident,
             "citations": [asdict(c) for c in self.citations],
+            "answer_citation": self.answer_citation,
+            "answer_lines": list(self.answer_lines) if self.answer_lines else None,
+            "highlights": [[list(span) for span in spans] for spans in self.highlights],
+            "message": self.message,
         }
+        if self.choice is not None:
+            out["choice"] = self.choice
+        if self.explain is not None:
+            out["explain"] = self.explain
+        return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,13 +63,16 @@ class Retriever:
         """The question's BM25 tokens that occur in the corpus vocabulary."""
         return [t for t in tokenize(retrieval_text(question)) if t in self._vocab]
 
+    def tokens_of(self, text: str) -> list[str]:
+        return tokenize(text)
+
     def bm25(self, question: str) -> Ranked:
         terms = self.query_terms(question)
         if not terms:
             return Ranked([], {})
         scores = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64)
         order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, then id asc
-        ids = [int(i) for i in order[: self.candidates] if scores[i] > 0]
+        ids = [int(i) for i in order if scores[i] > 0]
         return Ranked(ids, {i: float(scores[i]) for i in ids})
 
     def dense(self, question: str) -> Ranked:
@@ -76,7 +80,7 @@ class Retriever:
         if not text:
             return Ranked([], {})
         vector = self.embedder.embed_batch([text], kind="query")
-        k = min(self.candidates, self.index.vectors.ntotal)
+        k = self.index.vectors.ntotal
         sims, idx = self.index.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), k)
         pairs = sorted(
             ((int(i), round(float(s), 6)) for i, s in zip(idx[0], sims[0], strict=False) if i >= 0),
@@ -84,23 +88,29 @@ class Retriever:
         )
         return Ranked([i for i, _ in pairs], dict(pairs))
 
-    def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self, question: str, k: int = 5, mode: Mode = "hybrid", timings: dict[str, float] | None = None
+    ) -> list[Hit]:
         """The ``k`` best passages for ``question``.
 
         ``hybrid`` fuses the BM25 and dense rankings with reciprocal-rank fusion
         (:func:`csbot.fusion.fuse`); ``bm25`` and ``dense`` use one ranking alone.
+        Stage times in milliseconds go into ``timings`` when given.
         """
+        clock = _Clock(timings)
         lexical = self.bm25(question) if mode in ("hybrid", "bm25") else Ranked([], {})
+        clock.lap("bm25")
         semantic = self.dense(question) if mode in ("hybrid", "dense") else Ranked([], {})
+        clock.lap("dense")
         if mode == "bm25":
             order = [(i, lexical.scores[i]) for i in lexical.ids]
         elif mode == "dense":
             order = [(i, semantic.scores[i]) for i in semantic.ids]
         else:
-            order = fuse([lexical.ids, semantic.ids], k=self.rrf_k)
+            order = fuse([lexical.ids[: self.candidates], semantic.ids[: self.candidates]], k=self.rrf_k)
         bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
         dense_rank = {pid: r for r, pid in enumerate(semantic.ids, start=1)}
-        return [
+        hits = [
             Hit(
                 passage=self.index.passages[i],
                 score=round(float(score), 6),
@@ -111,3 +121,19 @@ class Retriever:
             )
             for i, score in order[:k]
         ]
+        clock.lap("fuse")
+        return hits
+
+
+class _Clock:
+    """Milliseconds between laps, written into an optional dict."""
+
+    def __init__(self, sink: dict[str, float] | None) -> None:
+        self.sink = sink
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.sink is not None:
+            self.sink[name] = round((now - self.last) * 1000, 3)
+        self.last = now

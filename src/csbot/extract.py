@@ -1,0 +1,144 @@
+"""The answer span: the part of a passage that answers the question, verbatim.
+
+* a list question (有哪些 / 包括 / 几个 / 哪几类 / 步骤) gets the whole enumerated list, from
+  its lead sentence to the last item;
+* a definition question (什么是X / X是指 / X的含义) gets the defining sentence(s);
+* a fact question (哪一年 / 多少 / 谁提出) gets the sentence that holds the fact;
+* an exam item answers as a whole (stem, options and its key).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+LIST_Q = re.compile(
+    r"有哪些|哪几|哪些|包括|包含|几个|几种|几类|几项|几点|步骤|分为|分哪|构成|组成|内容|要素|原则|特[点征性]|方法|措施|技巧|六步|五大|\d+[大个项种点步]"
+)
+DEFINITION_Q = re.compile(r"什么是|是指|含义|涵义|定义|意思|何谓|概念|指的是|是什么")
+FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国家|几年|几月|第几|多长|多久")
+DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
+
+# An item of an enumeration: ①, (1), 1. 1、 (not 1.5), 一、
+ENUM = re.compile(
+    r"(?:^|(?<=[\s;；。,，:：.!?]))(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}(?:[.、．](?!\d)|(?=[\u4e00-\u9fff]))|[一二三四五六七八九十]{1,2}、)"
+)
+SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;]?")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def question_type(question: str) -> str:
+    """``fact``, ``definition``, ``list`` or ``general`` (checked in that order)."""
+    if FACT_Q.search(question):
+        return "fact"
+    if DEFINITION_Q.search(question) and not LIST_Q.search(question):
+        return "definition"
+    if LIST_Q.search(question):
+        return "list"
+    return "general"
+
+
+def sentences(text: str) -> list[Span]:
+    """Sentence spans (ending at 。！？；, a semicolon or a line break), whitespace trimmed."""
+    out: list[Span] = []
+    for m in SENTENCE.finditer(text):
+        a, b = m.start(), m.end()
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append(Span(a, b))
+    return out
+
+
+def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
+    """From the list's lead sentence to the end of its last item, if a list is there."""
+    markers = [m.start() for m in ENUM.finditer(text) if m.start() >= best.start or m.start() == 0]
+    following = [m for m in markers if m >= best.start]
+    if len(markers) < 2 or not following:
+        return None
+    first = following[0]
+    if first - best.end > 40:  # the list is not attached to the best sentence
+        return None
+    start = min(best.start, next(s.start for s in sents if s.end > first))
+    last_item = following[-1]
+    end = next((s.end for s in sents if s.end > last_item), len(text))
+    # an item ending in ";" continues the list to the next sentence end
+    while end < len(text) and text[end - 1] in ";；,，":
+        end = next((s.end for s in sents if s.end > end), len(text))
+    return Span(start, end)
+
+
+def extract_span(
+    question: str, text: str, kind: str, weight: Callable[[str], float], allow_list: bool = True
+) -> Span:
+    """Pick the answering span of ``text``.
+
+    Args:
+        question: the student's question.
+        text: the passage as written.
+        kind: the passage kind (an ``exam-item`` answers whole).
+        weight: the score of a sentence for the question (e.g. IDF-weighted term overlap).
+        allow_list: whether a list following the best sentence may be returned whole.
+    """
+    if kind == "exam-item":
+        return Span(0, len(text))
+    sents = sentences(text)
+    if not sents:
+        return Span(0, len(text))
+    qtype = question_type(question)
+    scored = [
+        (weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]), -i, s)
+        for i, s in enumerate(sents)
+    ]
+    best = max(scored)[2]
+    as_list = _list_span(text, sents, best) if allow_list else None
+    if as_list and (qtype in ("list", "general") or _is_lead(text[best.start : best.end])):
+        return as_list
+    end = best.end
+    if qtype == "definition" or end - best.start < 25:
+        nxt = next((s for s in sents if s.start >= best.end), None)
+        if nxt is not None and (end - best.start < 25 or text[best.end - 1] in ",，;；"):
+            end = nxt.end
+    return Span(best.start, end)
+
+
+def ranked_sentences(
+    text: str, weight: Callable[[str], float], keep: float = 0.5, limit: int = 6
+) -> list[str]:
+    """Sentences scoring at least ``keep`` × the best score, best first (at most ``limit``).
+
+    A short sentence (under 25 characters, e.g. ``①服务的无形性;``) is also read together
+    with the next one, which often carries its explanation.
+    """
+    sents = sentences(text)
+    windows = []
+    for i, s in enumerate(sents):
+        windows.append(text[s.start : s.end])
+        if s.end - s.start < 25 and i + 1 < len(sents):
+            windows.append(text[s.start : sents[i + 1].end])
+    scored = sorted(((weight(w), -i, w) for i, w in enumerate(windows)), reverse=True)
+    if not scored or scored[0][0] <= 0:
+        return []
+    return [t for w, _, t in scored[:limit] if w >= keep * scored[0][0]]
+
+
+def _is_lead(sentence: str) -> bool:
+    return sentence.rstrip("★☆ ").endswith((":", "：")) or bool(
+        re.search(r"简述|有哪些|包括|如下|以下", sentence)
+    )
+
+
+def _bonus(qtype: str, sentence: str) -> float:
+    if qtype == "definition" and DEFINES.search(sentence):
+        return 0.5
+    if qtype == "fact" and re.search(r"\d", sentence):
+        return 0.3
+    return 0.0
