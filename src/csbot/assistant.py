@@ -8,7 +8,7 @@ from dataclasses import replace
 from .answer import AnswerBuilder
 from .corpus import load_corpus
 from .embedder import Embedder, make_embedder
-from .errors import QuestionError
+from .errors import CsbotError, QuestionError
 from .index_store import load_index
 from .records import Answer
 from .retrieve import Mode, Retriever
@@ -22,7 +22,11 @@ class Assistant:
         self.settings = settings
         index = load_index(settings)
         self.embedder = embedder or make_embedder(settings)
-        self.retriever = Retriever(index, self.embedder, settings.candidates, settings.rrf_k)
+        if settings.fusion not in ("convex", "rrf"):
+            raise CsbotError(f"CSBOT_FUSION must be 'convex' or 'rrf', not {settings.fusion!r}")
+        self.retriever = Retriever(
+            index, self.embedder, settings.candidates, settings.rrf_k, settings.fusion, settings.bm25_weight
+        )
         self.documents = {d.doc_id: d for d in load_corpus(settings.corpus_dir).documents}
         self.builder = AnswerBuilder(self.retriever, self.documents)
         self.manifest = index.manifest

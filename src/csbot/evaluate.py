@@ -70,8 +70,10 @@ def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = m
                 stats["not_confident"] += 0 if answer.confident else 1
                 continue
             stats["confident"] += 1 if answer.confident else 0
-            stats["span"] += 1 if answer.answer and contains_evidence(answer.answer, q.evidence) else 0
-            if q.choice is not None:
+            if q.choice is None:  # an exam question's answer is its letters, scored below
+                stats["span_n"] += 1
+                stats["span"] += 1 if answer.answer and contains_evidence(answer.answer, q.evidence) else 0
+            else:
                 stats["choice_n"] += 1
                 suggested = tuple(answer.choice["suggested"]) if answer.choice else ()
                 stats["choice_ok"] += 1 if sorted(suggested) == sorted(q.choice) else 0
@@ -94,8 +96,10 @@ def _overall(by_kind: dict[str, dict[str, float]]) -> dict[str, float]:
     answerable = {k: v for k, v in by_kind.items() if k != "out-of-scope"}
     n = sum(v["n"] for v in answerable.values())
     out: dict[str, float] = {}
-    for key in [*(f"hit@{k}" for k in KS), "mrr", "confident", "span"]:
+    for key in [*(f"hit@{k}" for k in KS), "mrr", "confident"]:
         out[key] = round(sum(v.get(key, 0.0) for v in answerable.values()) / n, 3) if n else 0.0
+    span_n = sum(v.get("span_n", 0.0) for v in answerable.values())
+    out["span"] = round(sum(v.get("span", 0.0) for v in answerable.values()) / span_n, 3) if span_n else 0.0
     exam_n = sum(v.get("choice_n", 0.0) for v in by_kind.values())
     out["exam_choice"] = (
         round(sum(v.get("choice_ok", 0.0) for v in by_kind.values()) / exam_n, 3) if exam_n else 0.0
@@ -107,6 +111,10 @@ def _overall(by_kind: dict[str, dict[str, float]]) -> dict[str, float]:
     out["answerable"] = n
     out["out_of_scope"] = int(oos.get("n", 0))
     return out
+
+
+def _share(stats: dict[str, float], key: str, of: str) -> str:
+    return f"{stats.get(key, 0.0) / stats[of]:.3f}" if stats.get(of) else "–"
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -129,8 +137,8 @@ def format_report(report: dict[str, Any]) -> str:
             "",
             "hybrid by question kind:",
             "",
-            "| kind | n | hit@1 | hit@3 | MRR |",
-            "|---|---|---|---|---|",
+            "| kind | n | hit@1 | hit@3 | MRR | span |",
+            "|---|---|---|---|---|---|",
         ]
         for kind, s in sorted(hybrid["by_kind"].items()):
             n = int(s["n"])
@@ -141,7 +149,7 @@ def format_report(report: dict[str, Any]) -> str:
             else:
                 rows.append(
                     f"| {kind} | {n} | {s.get('hit@1', 0) / n:.3f} | {s.get('hit@3', 0) / n:.3f} "
-                    f"| {s.get('mrr', 0) / n:.3f} | {s.get('span', 0) / n:.3f} |"
+                    f"| {s.get('mrr', 0) / n:.3f} | {_share(s, 'span', 'span_n')} |"
                 )
         rows += ["", f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}"]
     rows.append(f"\n{report['questions']} questions")

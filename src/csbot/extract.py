@@ -24,6 +24,7 @@ DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
 ENUM = re.compile(
     r"(?:^|(?<=[\s;；。,，:：.!?]))(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}(?:[.、．](?!\d)|(?=[\u4e00-\u9fff]))|[一二三四五六七八九十]{1,2}、)"
 )
+ITEM_START = re.compile(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[一二三四五六七八九十]{1,2}、)")
 SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;]?")
 
 
@@ -95,18 +96,29 @@ def extract_span(
         return Span(0, len(text))
     qtype = question_type(question)
     scored = [
-        (weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]), -i, s)
-        for i, s in enumerate(sents)
+        (weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]), -i, s) for i, s in enumerate(sents)
     ]
     best = max(scored)[2]
+    i = sents.index(best)
+    if qtype == "list":  # an item matched best: the answer is its whole list, from the lead
+        while i > 0 and ITEM_START.match(text[sents[i].start : sents[i].end]):
+            i -= 1
+        best = sents[i]
+    elif text[best.start] in "(（" and i > 0:  # a parenthetical note explains the sentence before it
+        best = Span(sents[i - 1].start, best.end)
     as_list = _list_span(text, sents, best) if allow_list else None
     if as_list and (qtype in ("list", "general") or _is_lead(text[best.start : best.end])):
         return as_list
+    if allow_list and text[best.start : best.end].rstrip("★☆ ").endswith((":", "：")):
+        return Span(best.start, len(text))  # a lead without numbered items: what follows it
     end = best.end
-    if qtype == "definition" or end - best.start < 25:
-        nxt = next((s for s in sents if s.start >= best.end), None)
-        if nxt is not None and (end - best.start < 25 or text[best.end - 1] in ",，;；"):
-            end = nxt.end
+    following = [s for s in sents if s.start >= best.end]
+    if following and (qtype in ("definition", "general") or end - best.start < 25):
+        nxt = following[0]
+        same_line = "\n" not in text[best.end : nxt.start]
+        if end - best.start < 25 or text[best.end - 1] in ",，;；" or (qtype == "general" and same_line):
+            if nxt.end - best.start <= 250:
+                end = nxt.end
     return Span(best.start, end)
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 
 from .embedder import Embedder
-from .fusion import fuse
+from .fusion import convex, fuse
 from .index_store import Index
 from .question import retrieval_text
 from .records import Hit
@@ -30,11 +30,21 @@ class Ranked:
 class Retriever:
     """Searches one loaded :class:`Index`."""
 
-    def __init__(self, index: Index, embedder: Embedder, candidates: int = 50, rrf_k: int = 60) -> None:
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        candidates: int = 50,
+        rrf_k: int = 60,
+        fusion: str = "convex",
+        bm25_weight: float = 0.5,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.fusion = fusion
+        self.bm25_weight = bm25_weight
         self._vocab = index.bm25.vocab_dict
         # document frequency of each vocabulary id, read off BM25's CSC score matrix
         self._df = np.diff(np.asarray(index.bm25.scores["indptr"]))
@@ -93,8 +103,10 @@ class Retriever:
     ) -> list[Hit]:
         """The ``k`` best passages for ``question``.
 
-        ``hybrid`` fuses the BM25 and dense rankings with reciprocal-rank fusion
-        (:func:`csbot.fusion.fuse`); ``bm25`` and ``dense`` use one ranking alone.
+        ``hybrid`` fuses the BM25 and dense candidates — by default an equal-weight sum of
+        min–max normalised scores (:func:`csbot.fusion.convex`), or reciprocal-rank fusion
+        (:func:`csbot.fusion.fuse`) with ``fusion="rrf"``; ``bm25`` and ``dense`` use one
+        ranking alone.
         Stage times in milliseconds go into ``timings`` when given.
         """
         clock = _Clock(timings)
@@ -107,7 +119,14 @@ class Retriever:
         elif mode == "dense":
             order = [(i, semantic.scores[i]) for i in semantic.ids]
         else:
-            order = fuse([lexical.ids[: self.candidates], semantic.ids[: self.candidates]], k=self.rrf_k)
+            top_lex, top_sem = lexical.ids[: self.candidates], semantic.ids[: self.candidates]
+            if self.fusion == "rrf":
+                order = fuse([top_lex, top_sem], k=self.rrf_k)
+            else:
+                order = convex(
+                    [{i: lexical.scores[i] for i in top_lex}, {i: semantic.scores[i] for i in top_sem}],
+                    [self.bm25_weight, 1.0 - self.bm25_weight],
+                )
         bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
         dense_rank = {pid: r for r, pid in enumerate(semantic.ids, start=1)}
         hits = [

@@ -41,6 +41,8 @@ class Settings:
         top_k: citations returned per question.
         candidates: how many hits each retriever contributes before fusion.
         rrf_k: the constant of reciprocal-rank fusion.
+        fusion: ``convex`` (weighted sum of min–max normalised scores) or ``rrf``.
+        bm25_weight: the BM25 share in ``convex`` fusion (the dense share is the rest).
         max_question_chars: longer questions are refused.
         show_progress: progress bars while embedding (the CLI turns this on).
     """
@@ -54,6 +56,8 @@ class Settings:
     top_k: int = 5
     candidates: int = 50
     rrf_k: int = 60
+    fusion: str = "convex"
+    bm25_weight: float = 0.5
     max_question_chars: int = 1000
     show_progress: bool = False
 
@@ -88,6 +92,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "top_k": _int_env(env, "CSBOT_TOP_K", 5),
         "candidates": _int_env(env, "CSBOT_CANDIDATES", 50),
         "rrf_k": _int_env(env, "CSBOT_RRF_K", 60),
+        "fusion": env.get("CSBOT_FUSION", "convex"),
+        "bm25_weight": float(env.get("CSBOT_BM25_WEIGHT", "0.5")),
         "max_question_chars": _int_env(env, "CSBOT_MAX_QUESTION_CHARS", 1000),
     }
     values.update(overrides)
