@@ -25,7 +25,6 @@ ENUM = re.compile(
     r"(?:^|(?<=[\s;；。,，:：.!?]))(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}(?:[.、．](?!\d)|(?=[\u4e00-\u9fff]))|[一二三四五六七八九十]{1,2}、)"
 )
 ITEM_START = re.compile(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[一二三四五六七八九十]{1,2}、)")
-SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;]?")
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,30 @@ def question_type(question: str) -> str:
 
 
 def sentences(text: str) -> list[Span]:
-    """Sentence spans (ending at 。！？；, a semicolon or a line break), whitespace trimmed."""
+    """Sentence spans, whitespace trimmed: a sentence ends at 。！？!?；; or a line break,
+    but not inside parentheses (``(“术”:…;“能”:沟通能力)`` stays whole)."""
     out: list[Span] = []
-    for m in SENTENCE.finditer(text):
-        a, b = m.start(), m.end()
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append(Span(a, b))
+    start, depth = 0, 0
+    for i, c in enumerate(text):
+        if c in "(（":
+            depth += 1
+        elif c in ")）":
+            depth = max(0, depth - 1)
+        if c == "\n" or (depth == 0 and c in "。！？!?；;"):
+            end = i if c == "\n" else i + 1
+            _add(out, text, start, end)
+            start, depth = i + 1, (0 if c == "\n" else depth)
+    _add(out, text, start, len(text))
     return out
+
+
+def _add(out: list[Span], text: str, a: int, b: int) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        out.append(Span(a, b))
 
 
 def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
@@ -96,16 +108,20 @@ def extract_span(
         return Span(0, len(text))
     qtype = question_type(question)
     scored = [
-        (weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]), -i, s) for i, s in enumerate(sents)
+        (weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]), -i, s)
+        for i, s in enumerate(sents)
     ]
     best = max(scored)[2]
     i = sents.index(best)
+    if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
+        i -= 1  # a parenthetical note explains the sentence before it
+        best = Span(sents[i].start, best.end)
     if qtype == "list":  # an item matched best: the answer is its whole list, from the lead
-        while i > 0 and ITEM_START.match(text[sents[i].start : sents[i].end]):
+        while i > 0 and (
+            ITEM_START.match(text[sents[i].start : sents[i].end]) or text[sents[i].start] in "(（"
+        ):
             i -= 1
-        best = sents[i]
-    elif text[best.start] in "(（" and i > 0:  # a parenthetical note explains the sentence before it
-        best = Span(sents[i - 1].start, best.end)
+        best = Span(sents[i].start, best.end)
     as_list = _list_span(text, sents, best) if allow_list else None
     if as_list and (qtype in ("list", "general") or _is_lead(text[best.start : best.end])):
         return as_list
@@ -113,10 +129,15 @@ def extract_span(
         return Span(best.start, len(text))  # a lead without numbered items: what follows it
     end = best.end
     following = [s for s in sents if s.start >= best.end]
-    if following and (qtype in ("definition", "general") or end - best.start < 25):
+    if following and (qtype in ("definition", "general", "list") or end - best.start < 25):
         nxt = following[0]
         same_line = "\n" not in text[best.end : nxt.start]
-        if end - best.start < 25 or text[best.end - 1] in ",，;；" or (qtype == "general" and same_line):
+        if (
+            end - best.start < 25
+            or text[best.end - 1] in ",，;；"
+            or (qtype == "list")
+            or (qtype == "general" and same_line)
+        ):
             if nxt.end - best.start <= 250:
                 end = nxt.end
     return Span(best.start, end)

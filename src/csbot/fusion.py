@@ -32,9 +32,7 @@ def fuse(rankings: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, floa
     return sorted(scores.items(), key=lambda item: (-item[1], best[item[0]], item[0]))
 
 
-def convex(
-    scores: Sequence[dict[int, float]], weights: Sequence[float]
-) -> list[tuple[int, float]]:
+def convex(scores: Sequence[dict[int, float]], weights: Sequence[float]) -> list[tuple[int, float]]:
     """Weighted sum of min–max normalised scores: ``Σ w_r · (s_r(d) − min_r) / (max_r − min_r)``.
 
     A document missing from a list scores 0 there. Ties go to the lower id.
