@@ -137,9 +137,8 @@ def extract_span(
             or text[best.end - 1] in ",，;；"
             or (qtype == "list")
             or (qtype == "general" and same_line)
-        ):
-            if nxt.end - best.start <= 250:
-                end = nxt.end
+        ) and nxt.end - best.start <= 250:
+            end = nxt.end
     return Span(best.start, end)
 
 

@@ -1,0 +1,186 @@
+"""Answer spans, highlights and exam-question mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from csbot.assistant import Assistant
+from csbot.exam import from_evidence, from_question_bank, option_support, parse_exam, single_from_sentences
+from csbot.extract import extract_span, question_type, sentences
+from csbot.highlight import term_spans
+from csbot.segment import tokenize
+from csbot.settings import Settings
+
+
+def words_of(question: str):  # type: ignore[no-untyped-def]
+    terms = set(tokenize(question, bigrams=False))
+    return lambda sentence: float(sum(1 for t in terms if t in sentence))
+
+
+def span_text(question: str, text: str, kind: str = "text") -> str:
+    s = extract_span(question, text, kind, words_of(question))
+    return text[s.start : s.end]
+
+
+SIX_STEPS = (
+    "2.请简述投诉处理的六步法。\n1鼓励客户发泄;2.道歉及感谢客户;3.提问,了解问题所在;"
+    "4.承担责任,提出解决方案;5.让客户参与意见;6.跟踪服务。"
+)
+
+
+def test_question_types() -> None:
+    assert question_type("客户服务16大管理原则有哪些?") == "list"
+    assert question_type("什么是客我关系?") == "definition"
+    assert question_type("国务院哪一年发布了加快发展服务业的意见?") == "fact"
+
+
+def test_list_question_gets_the_whole_list_from_its_lead() -> None:
+    assert span_text("投诉处理的六步法是什么?", SIX_STEPS) == SIX_STEPS
+    text = "4.职业道德的社会作用:\n职业道德是社会道德体系的重要组成部分,具体表现:(1)调节关系;\n(2)有助于维护信誉;\n(3)促进本行业的发展。\n其他内容。"
+    got = span_text("职业道德的社会作用有哪些?", text)
+    assert got.startswith("4.职业道德的社会作用:") and got.endswith("(3)促进本行业的发展。")
+
+
+def test_definition_question_gets_the_defining_sentence() -> None:
+    text = "(一)客户的定义客户是指一群具有消费能力或消费潜力的人,是产品或服务的使用者或接受者。\n(二)客我关系服务工作开始于客户的要求,结束于客户的满足。"
+    assert span_text("客户的定义是什么?", text) == text.split("\n")[0]
+
+
+def test_fact_question_gets_the_sentence_with_the_fact() -> None:
+    text = "2.中国服务业前景展望\n2007年3月19日,国务院发布《关于加快发展服务业的若干意见》。到2020年,基本实现经济结构向以服务经济为主的转变。"
+    assert (
+        span_text("国务院哪一年发布了加快发展服务业的意见?", text)
+        == "2007年3月19日,国务院发布《关于加快发展服务业的若干意见》。"
+    )
+
+
+def test_exam_items_answer_whole() -> None:
+    item = "2、市场营销学诞生于20世纪的( )。\nA、欧洲B、日本C、中国D、美国正确答案:D"
+    assert span_text("市场营销学诞生于哪里", item, kind="exam-item") == item
+
+
+def test_sentences_do_not_end_inside_parentheses() -> None:
+    text = "(1)技术或功能型职业锚;(“术”:风水术;“能”:沟通能力)\n(2)管理型职业锚;"
+    assert [text[s.start : s.end] for s in sentences(text)] == [
+        "(1)技术或功能型职业锚;",
+        "(“术”:风水术;“能”:沟通能力)",
+        "(2)管理型职业锚;",
+    ]
+
+
+def test_highlights_follow_script_and_spacing() -> None:
+    assert term_spans("客戶服務的特點", ["客户服务", "特点"]) == [(0, 4), (5, 7)]
+    assert term_spans("客户服 务活动", ["客户服务"]) == [(0, 5)]
+
+
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        ("以貌取人是指( )。A、晕轮效应 B、近因效应", {"A": "晕轮效应", "B": "近因效应"}),
+        (
+            "以貌取人是指( )\nA.晕轮效应\nB.近因效应\nC.首因效应",
+            {"A": "晕轮效应", "B": "近因效应", "C": "首因效应"},
+        ),
+        ("以貌取人是指 (A)晕轮效应 (B)近因效应", {"A": "晕轮效应", "B": "近因效应"}),
+        ("以貌取人是指（ ）Ａ．晕轮效应 Ｂ．近因效应", {"A": "晕轮效应", "B": "近因效应"}),
+        (
+            "着装原则是( )。A、TJPB、TIME-TOPC、TIMED、TOP",
+            {"A": "TJP", "B": "TIME-TOP", "C": "TIME", "D": "TOP"},
+        ),
+    ],
+)
+def test_option_forms(question: str, options: dict[str, str]) -> None:
+    parsed = parse_exam(question)
+    assert parsed is not None and parsed.options == options
+
+
+def test_plain_questions_have_no_options() -> None:
+    assert parse_exam("CIS是什么?") is None
+    assert parse_exam("ABC分类法是谁提出的") is None
+
+
+ITEM = "8、所谓的以貌取人正是生活中所指的( )。\nA、晕轮效应B、近因效应C、刻板印象D、首因效应正确答案:D"
+
+
+def test_question_bank_maps_the_key_through_reordered_options() -> None:
+    q = parse_exam("所谓的以貌取人正是生活中所指的( )。A.首因效应 B.晕轮效应 C.近因效应 D.刻板印象")
+    choice = from_question_bank(q, "", ITEM)
+    assert choice is not None and choice.suggested == ["A"]
+
+
+def test_question_bank_needs_the_same_item() -> None:
+    q = parse_exam("企业的竞争者主要有几类? A.两类 B.三类 C.四类 D.五类")
+    assert from_question_bank(q, "", ITEM) is None
+
+
+def support(option: str, evidence: str) -> float:
+    return option_support(option, evidence, tokenize)
+
+
+EVIDENCE = "3.客户服务管理师职业生涯规划\n①自我评价;②职业分析;③职业定位;④计划实施;⑤评估调整;"
+
+
+def test_negated_stem_picks_the_option_the_material_lacks() -> None:
+    q = parse_exam("以下哪项不属于职业生涯规划的步骤? A.自我评价 B.职业分析 C.市场调研 D.评估调整")
+    assert q is not None and q.negated
+    assert from_evidence(q, EVIDENCE, support) == ["C"]
+
+
+def test_all_of_the_above() -> None:
+    q = parse_exam("职业生涯规划包括( ) A.自我评价 B.职业分析 C.职业定位 D.以上都是")
+    assert q is not None and from_evidence(q, EVIDENCE, support) == ["D"]
+
+
+def test_multiple_choice() -> None:
+    q = parse_exam("职业生涯规划包括哪些步骤?(多选) A.自我评价 B.职业分析 C.价格竞争 D.评估调整")
+    assert q is not None and from_evidence(q, EVIDENCE, support) == ["A", "B", "D"]
+
+
+def test_undecidable_questions_get_no_letter() -> None:
+    q = parse_exam("职业生涯规划的第一步是( ) A.职业分析 B.自我评价 C.职业定位 D.计划实施")
+    assert q is not None
+    assert single_from_sentences(q, [(1.0, EVIDENCE)], support) == []  # the list names all four
+
+
+def test_single_choice_from_the_sentence_that_states_it() -> None:
+    q = parse_exam("服务的接受者是( ) A.主体 B.客体 C.媒介 D.载体")
+    assert q is not None
+    sents = [(3.0, "服务的构成要素包含了主体、客体以及媒介。"), (3.0, "客体就是服务的接受者,就是客户;")]
+    assert single_from_sentences(q, sents, support) == ["B"]
+
+
+def test_assistant_answers_from_the_question_bank(fake_index: Settings) -> None:
+    q = "所谓的以貌取人正是生活中所指的( )。A.晕轮效应 B.近因效应 C.刻板印象 D.首因效应"
+    answer = Assistant(fake_index).ask(q, mode="bm25").to_dict()
+    assert answer["choice"]["suggested"] == ["D"] and answer["choice"]["source"] == "question-bank"
+    assert answer["confident"] and answer["answer"] == "D、首因效应"
+    top = answer["citations"][0]
+    assert answer["answer_citation"] == 1 and "正确答案:D" in top["text"]
+    assert answer["answer_lines"] == [198, 198]
+
+
+def test_answer_span_lines_and_highlights(fake_index: Settings) -> None:
+    answer = Assistant(fake_index).ask("客户服务16大管理原则有哪些?", mode="bm25").to_dict()
+    assert answer["answer"].startswith("5.客户服务16大管理原则") and answer["answer"].endswith(
+        "⑯持续改进原则。"
+    )
+    assert answer["answer_lines"] == [74, 77]
+    text = answer["citations"][0]["text"]
+    marked = {text[a:b] for a, b in answer["highlights"][0]}
+    assert "管理原则" in marked or "16大管理原则" in "".join(marked)
+    assert len(answer["highlights"]) == len(answer["citations"])
+
+
+def test_explain_reports_ranks_terms_and_timings(fake_index: Settings) -> None:
+    answer = Assistant(fake_index).ask("什么是客我关系?", explain=True).to_dict()
+    ex = answer["explain"]
+    assert set(ex["timings_ms"]) == {"normalize", "bm25", "dense", "fuse", "extract", "total"}
+    first = ex["citations"][0]
+    assert {"bm25_rank", "dense_rank", "fused_score", "matched_terms"} <= set(first)
+    assert "客我关系" in ex["query_terms"]
+
+
+def test_not_covered_answer_is_null_with_a_message(fake_index: Settings) -> None:
+    answer = Assistant(fake_index).ask("Python 的列表推导式怎么写?", mode="bm25").to_dict()
+    assert answer["answer"] is None and not answer["confident"]
+    assert answer["message"] and answer["citations"]
