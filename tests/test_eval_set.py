@@ -17,7 +17,7 @@ def test_question_set_covers_every_kind() -> None:
     qs = load_questions(QUESTIONS)
     kinds = Counter(q.kind for q in qs)
     assert len(qs) >= 60 and len({q.qid for q in qs}) == len(qs)
-    assert set(kinds) == {"direct", "paraphrase", "traditional", "exam", "out-of-scope"}
+    assert set(kinds) == {"direct", "paraphrase", "traditional", "english", "exam", "out-of-scope"}
     assert kinds["out-of-scope"] >= 10 and kinds["exam"] >= 20
 
 

@@ -22,7 +22,7 @@ from .question import retrieval_text
 from .records import Answer, Citation, DocumentInfo, Hit
 from .retrieve import Retriever
 from .segment import tokenize
-from .textnorm import normalize
+from .textnorm import is_cjk, normalize
 
 # Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
 # 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
@@ -31,22 +31,29 @@ DENSE_ALONE = 0.92
 DENSE_FLOOR = 0.82
 COVERAGE_MIN = 0.30
 COVERAGE_BM25_ONLY = 0.50
+# A question with no Chinese in it (English) shares no words with the material, so only the
+# multilingual model can vouch; its cross-lingual cosines run lower (0.76–0.87 on the dev set
+# for answerable questions, ≤ 0.76 for off-topic ones).
+DENSE_CROSS_LINGUAL = 0.80
 STEM_MATCH = 0.35  # a sentence must hold this share of the stem's (IDF-weighted) words to decide
 NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
 UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
 
 
-def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid") -> bool:
+def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid", cross_lingual: bool = False) -> bool:
     """Trust the top hit when ``dense ≥ 0.92``, or ``dense ≥ 0.82`` and ``coverage ≥ 0.30``.
 
     ``dense`` is the cosine between question and passage; ``coverage`` is the IDF-weighted
     share of the question's words in the passage (:meth:`Retriever.coverage`). BM25-only
-    retrieval has no cosine and trusts ``coverage ≥ 0.50``.
+    retrieval has no cosine and trusts ``coverage ≥ 0.50``; a question without Chinese
+    (``cross_lingual``) is trusted at ``dense ≥ 0.80``.
     """
     if top is None:
         return False
     if mode == "bm25":
         return coverage >= COVERAGE_BM25_ONLY
+    if cross_lingual:
+        return top.dense_score >= DENSE_CROSS_LINGUAL
     return top.dense_score >= DENSE_ALONE or (top.dense_score >= DENSE_FLOOR and coverage >= COVERAGE_MIN)
 
 
@@ -111,7 +118,8 @@ class AnswerBuilder:
             bank_rank = 1
         top = hits[0] if hits else None
         coverage = self.retriever.coverage(question, top.passage.text) if top else 0.0
-        confident = is_confident(top, coverage, mode)
+        cross_lingual = not any(is_cjk(c) for c in question)
+        confident = is_confident(top, coverage, mode, cross_lingual)
         extract: _Extract | None = None
         message = None
         if choice is not None and bank_rank is not None:
