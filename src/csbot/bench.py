@@ -13,7 +13,7 @@ from .assistant import Assistant
 from .embedder import make_embedder
 from .evaluate import load_questions
 from .index_store import build_index
-from .settings import load_settings
+from .settings import load_settings, quiet_offline_env
 
 ROUNDS = 2  # the question set twice: ≥ 100 timed questions per mode
 
@@ -27,6 +27,7 @@ def main() -> None:
     """Print the figures for the configured corpus, index and model."""
     from pathlib import Path
 
+    quiet_offline_env()
     settings = load_settings()
     started = time.perf_counter()
     build_index(settings, make_embedder(settings, prepare=True))

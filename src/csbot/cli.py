@@ -13,7 +13,7 @@ import typer
 
 from .errors import CsbotError
 from .records import Answer
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, quiet_offline_env
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="csbot: study assistant for 客户服务管理师."
@@ -23,9 +23,7 @@ app.add_typer(model_app, name="model")
 
 
 def _settings(**overrides: object) -> Settings:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    quiet_offline_env()
     return load_settings(None, show_progress=sys.stderr.isatty(), **overrides)
 
 

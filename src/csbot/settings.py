@@ -18,6 +18,17 @@ KNOWN_PREFIXES: dict[str, tuple[str, str]] = {
 }
 
 
+def quiet_offline_env() -> None:
+    """Defaults for the model libraries: no hub access, no progress bars, no info chatter."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
 def _project_root() -> Path:
     """The checkout this package runs from (src layout), else the working directory."""
     here = Path(__file__).resolve().parents[2]
