@@ -126,3 +126,15 @@ def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> N
         check=True,
     )
     assert out.stdout.strip() == here
+
+
+def test_fast_loader_gives_sentence_transformers_vectors(real: Settings) -> None:
+    from csbot.embedder import PreparedE5Embedder, SentenceTransformerEmbedder
+    from csbot.model_prep import prepared_model_dir
+
+    location = str(prepared_model_dir(real))
+    fast = PreparedE5Embedder(location, "query: ", "passage: ")
+    reference = SentenceTransformerEmbedder("reference", location, "query: ", "passage: ")
+    texts = ["投诉处理的六步法是什么?", "客戶服務管理課程", "What is a career anchor?", "服务" * 400]
+    for kind in ("query", "passage"):
+        assert np.allclose(fast.embed_batch(texts, kind), reference.embed_batch(texts, kind), atol=1e-5)

@@ -94,6 +94,63 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class PreparedE5Embedder:
+    """The prepared default model, loaded without sentence-transformers for a fast start.
+
+    The model directory is a sentence-transformers model (mean pooling, normalised); this
+    reads its transformer with ``transformers`` and its ``tokenizer.json`` with the Rust
+    ``tokenizers`` library, which skips about three seconds of sentence-transformers import
+    and tokenizer conversion. The vectors equal sentence-transformers' (a slow test checks).
+    """
+
+    def __init__(
+        self, location: str, query_prefix: str, passage_prefix: str, show_progress: bool = False
+    ) -> None:
+        import torch
+        from tokenizers import Tokenizer
+        from transformers import AutoModel
+
+        self._torch = torch
+        try:
+            self._model = AutoModel.from_pretrained(location).eval()
+            self._tokenizer = Tokenizer.from_file(f"{location}/tokenizer.json")
+        except Exception as exc:  # transformers and tokenizers raise many kinds
+            raise ModelError(
+                f"cannot load the prepared model at {location} ({type(exc).__name__}); "
+                "run `csbot model prepare --force`"
+            ) from exc
+        self.max_length = min(512, int(self._model.config.max_position_embeddings) - 2)
+        self._tokenizer.enable_truncation(self.max_length)
+        pad_id = int(self._model.config.pad_token_id)
+        self._tokenizer.enable_padding(pad_id=pad_id, pad_token=self._tokenizer.id_to_token(pad_id))
+        self.model_id = DEFAULT_MODEL
+        self.dim = int(self._model.config.hidden_size)
+        self.prefixes = {"query": query_prefix, "passage": passage_prefix}
+        self.show_progress = show_progress
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        torch = self._torch
+        prefix = self.prefixes[kind]
+        batches = range(0, len(texts), 32)
+        if self.show_progress and len(texts) > 32:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="embedding", unit="batch")
+        out = []
+        with torch.inference_mode():
+            for start in batches:
+                encoded = self._tokenizer.encode_batch([prefix + t for t in texts[start : start + 32]])
+                ids = torch.tensor([e.ids for e in encoded])
+                mask = torch.tensor([e.attention_mask for e in encoded])
+                hidden = self._model(input_ids=ids, attention_mask=mask).last_hidden_state
+                weights = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
+        if not out:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32)
+
+
 def make_embedder(settings: Settings, prepare: bool = False) -> Embedder:
     """The embedder the settings name.
 
@@ -116,12 +173,8 @@ def make_embedder(settings: Settings, prepare: bool = False) -> Embedder:
                 f"the embedding model is not prepared at {location}; run `csbot model prepare` "
                 "(or `make index`)"
             )
-        return SentenceTransformerEmbedder(
-            settings.model,
-            str(location),
-            settings.query_prefix,
-            settings.passage_prefix,
-            settings.show_progress,
+        return PreparedE5Embedder(
+            str(location), settings.query_prefix, settings.passage_prefix, settings.show_progress
         )
     return SentenceTransformerEmbedder(
         settings.model,
