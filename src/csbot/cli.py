@@ -103,6 +103,19 @@ def ask(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+) -> None:
+    """Run the web chat and API (the page at http://HOST:PORT/, API docs at /docs)."""
+    import uvicorn
+
+    from .api import create_app
+
+    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="warning")
+
+
+@app.command()
 def chat(top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 3) -> None:
     """Ask questions interactively in the terminal (an empty line or Ctrl-D ends)."""
     from .assistant import Assistant

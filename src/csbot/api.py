@@ -1,0 +1,238 @@
+"""The web service: thin FastAPI routes over the same :class:`Assistant` the CLI uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .assistant import Assistant
+from .corpus import load_corpus
+from .errors import CsbotError, QuestionError, UnknownDocumentError
+from .followup import resolve_followup
+from .settings import Settings, load_settings, quiet_offline_env
+
+MAX_QUESTION_CHARS = 1000
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+
+class AskRequest(BaseModel):
+    """A question; ``top_k`` citations (1–20); ``explain`` adds ranks, scores and timings."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., max_length=MAX_QUESTION_CHARS, examples=["投诉处理的六步法是什么?"])
+    top_k: int = Field(5, ge=1, le=20)
+    explain: bool = False
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20_000)
+
+
+class ChatRequest(BaseModel):
+    """A conversation; the last message must be the user's question."""
+
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Message] = Field(..., min_length=1, max_length=50)
+    top_k: int = Field(5, ge=1, le=20)
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_user(cls, value: list[Message]) -> list[Message]:
+        if value[-1].role != "user":
+            raise ValueError("the last message must be the user's question")
+        text = value[-1].content
+        if not text.strip():
+            raise ValueError("the question is empty")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        return value
+
+
+class CitationOut(BaseModel):
+    rank: int
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    line_start: int
+    line_end: int
+    score: float
+
+
+class AnswerOut(BaseModel):
+    """The same JSON as ``csbot ask --json``."""
+
+    question: str
+    answer: str | None
+    confident: bool
+    citations: list[CitationOut]
+    answer_citation: int | None
+    answer_lines: list[int] | None
+    highlights: list[list[list[int]]]
+    message: str | None
+    choice: dict[str, Any] | None = None
+    explain: dict[str, Any] | None = None
+    resolved_question: str | None = None
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    kind: str
+    level: str
+    script: str
+
+
+class SourceLine(BaseModel):
+    number: int
+    text: str
+
+
+class SourceOut(BaseModel):
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    total_lines: int
+    lines: list[SourceLine]
+
+
+class HealthOut(BaseModel):
+    status: str
+    model: str
+    passage_count: int
+    corpus_hash: str
+    built_at: str
+
+
+def get_assistant(request: Request) -> Assistant:
+    assistant: Assistant | None = getattr(request.app.state, "assistant", None)
+    if assistant is None:
+        raise HTTPException(
+            status_code=503, detail=getattr(request.app.state, "load_error", "index not loaded")
+        )
+    return assistant
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+    """The service. The index and model load once at start-up (or ``assistant`` is given)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if assistant is not None:
+            app.state.assistant = assistant
+        else:
+            quiet_offline_env()
+            try:
+                app.state.assistant = Assistant(settings or load_settings())
+            except CsbotError as exc:  # serve /api/health and a clear 503 instead of crashing
+                app.state.assistant = None
+                app.state.load_error = str(exc)
+        yield
+
+    app = FastAPI(
+        title="csbot",
+        version="0.1.0",
+        description="Answers from the 客户服务管理师 study material, with citations to the raw sources.",
+        lifespan=lifespan,
+    )
+    if assistant is not None:  # also usable without running the lifespan (test clients)
+        app.state.assistant = assistant
+
+    @app.exception_handler(CsbotError)
+    async def _domain_error(request: Request, exc: CsbotError) -> JSONResponse:
+        status = (
+            404 if isinstance(exc, UnknownDocumentError) else 422 if isinstance(exc, QuestionError) else 503
+        )
+        return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+    @app.post("/api/ask", response_model=AnswerOut, response_model_exclude_unset=True)
+    def ask(body: AskRequest, assistant: AssistantDep) -> dict[str, Any]:
+        return assistant.ask(body.question, top_k=body.top_k, explain=body.explain).to_dict()
+
+    @app.post("/api/chat", response_model=AnswerOut, response_model_exclude_unset=True)
+    def chat(body: ChatRequest, assistant: AssistantDep) -> dict[str, Any]:
+        history = [m.content for m in body.messages[:-1] if m.role == "user"]
+        question = body.messages[-1].content
+        resolved = resolve_followup(question, history)
+        answer = assistant.ask(resolved, top_k=body.top_k).to_dict()
+        answer["question"] = question
+        if resolved != question.strip():
+            answer["resolved_question"] = resolved
+        return answer
+
+    @app.get("/api/documents", response_model=list[DocumentOut])
+    def documents(assistant: AssistantDep) -> list[dict[str, str]]:
+        return [
+            {"doc_id": d.doc_id, "title": d.title, "kind": d.kind, "level": d.level, "script": d.script}
+            for d in assistant.documents.values()
+        ]
+
+    @app.get("/api/documents/{doc_id}", response_model=SourceOut)
+    def source(
+        doc_id: str,
+        assistant: AssistantDep,
+        start: Annotated[int, Query(ge=-(10**9), le=10**9)] = 1,
+        end: Annotated[int | None, Query(ge=-(10**9), le=10**9)] = None,
+    ) -> dict[str, Any]:
+        """Raw source lines ``start``–``end`` (1-based, clamped to the document, at most 400)."""
+        if doc_id not in assistant.documents:  # only ids of the corpus ever reach the disk
+            raise HTTPException(status_code=404, detail=f"unknown document {doc_id!r}")
+        corpus = load_corpus(assistant.settings.corpus_dir)
+        info = corpus.get(doc_id)
+        lines = corpus.raw_lines(info)
+        total = len(lines)
+        first = min(max(1, start), max(total, 1))
+        last = min(max(first, end if end is not None else first + 199), total, first + 399)
+        return {
+            "doc_id": doc_id,
+            "title": info.title,
+            "start": first,
+            "end": last,
+            "total_lines": total,
+            "lines": [{"number": n, "text": lines[n - 1]} for n in range(first, last + 1)],
+        }
+
+    @app.get("/api/health", response_model=HealthOut)
+    def health(request: Request) -> dict[str, Any]:
+        assistant = getattr(request.app.state, "assistant", None)
+        if assistant is None:
+            raise HTTPException(
+                status_code=503, detail=getattr(request.app.state, "load_error", "index not loaded")
+            )
+        m = assistant.manifest
+        return {
+            "status": "ok",
+            "model": m["model"],
+            "passage_count": m["passage_count"],
+            "corpus_hash": m["corpus_hash"],
+            "built_at": m["built_at"],
+        }
+
+    if WEB_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+        @app.get("/", include_in_schema=False)
+        def index() -> FileResponse:
+            return FileResponse(WEB_DIR / "index.html")
+
+    return app

@@ -1,0 +1,154 @@
+"""The web service: routes, validation, no 500s (fuzzed against the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+
+from csbot.api import create_app
+from csbot.assistant import Assistant
+from csbot.embedder import HashEmbedder
+from csbot.index_store import build_index
+from csbot.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from conftest import CORPUS
+
+    root = tmp_path_factory.mktemp("api")
+    shutil.copytree(CORPUS, root / "corpus")
+    s = load_settings(
+        env={
+            "CSBOT_HOME": str(root / "home"),
+            "CSBOT_CORPUS": str(root / "corpus"),
+            "CSBOT_INDEX": str(root / "index"),
+            "CSBOT_MODEL": "fake",
+        }
+    )
+    build_index(s, HashEmbedder())
+    return create_app(s, Assistant(s))
+
+
+@pytest.fixture(scope="module")
+def client(app):  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+def test_ask_returns_the_cli_json(client: TestClient) -> None:
+    r = client.post("/api/ask", json={"question": "客户服务16大管理原则有哪些?", "top_k": 2})
+    assert r.status_code == 200
+    body = r.json()
+    assert {"question", "answer", "confident", "citations", "answer_citation", "highlights"} <= set(body)
+    assert len(body["citations"]) == 2 and body["citations"][0]["line_start"] >= 1
+
+
+def test_ask_with_explain(client: TestClient) -> None:
+    body = client.post("/api/ask", json={"question": "什么是客我关系?", "explain": True}).json()
+    assert "timings_ms" in body["explain"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"question": ""}, "the question is empty"),
+        ({"question": "   \n"}, "the question is empty"),
+        ({"question": "客" * 1001}, "at most 1000"),
+        ({"question": "x", "top_k": 0}, "greater than or equal to 1"),
+        ({"question": "x", "extra": 1}, "Extra inputs"),
+        ({}, "Field required"),
+    ],
+)
+def test_bad_questions_are_422(client: TestClient, payload: dict, fragment: str) -> None:  # type: ignore[type-arg]
+    r = client.post("/api/ask", json=payload)
+    assert r.status_code == 422 and fragment in r.text
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    r = client.post("/api/ask", content=b"{bad", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_chat_resolves_a_follow_up(client: TestClient) -> None:
+    messages = [
+        {"role": "user", "content": "客户服务16大管理原则有哪些"},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "还有呢?"},
+    ]
+    body = client.post("/api/chat", json={"messages": messages, "top_k": 1}).json()
+    assert body["question"] == "还有呢?"
+    assert body["resolved_question"] == "客户服务16大管理原则有哪些 还有呢?"
+
+
+def test_chat_needs_a_final_user_question(client: TestClient) -> None:
+    r = client.post("/api/chat", json={"messages": [{"role": "assistant", "content": "hi"}]})
+    assert r.status_code == 422 and "last message must be the user's" in r.text
+
+
+def test_documents_and_sources(client: TestClient) -> None:
+    docs = client.get("/api/documents").json()
+    assert {d["doc_id"] for d in docs} >= {"basics-notes", "gd-selfstudy-syllabus"}
+    src = client.get("/api/documents/basics-notes", params={"start": 74, "end": 77}).json()
+    assert [line["number"] for line in src["lines"]] == [74, 75, 76, 77]
+    assert src["lines"][0]["text"].startswith("5.客户服务16大管理原则")
+
+
+def test_source_ranges_are_clamped(client: TestClient) -> None:
+    src = client.get("/api/documents/basics-notes", params={"start": -5, "end": 10**6}).json()
+    assert src["start"] == 1 and src["end"] == src["total_lines"] == 79
+    tail = client.get("/api/documents/basics-notes", params={"start": 500}).json()
+    assert tail["start"] == tail["end"] == 79
+
+
+@pytest.mark.parametrize("doc_id", ["nope", "..", "corpus.toml", "cs-management-basics-notes.txt"])
+def test_only_corpus_ids_reach_the_disk(client: TestClient, doc_id: str) -> None:
+    assert client.get(f"/api/documents/{doc_id}").status_code == 404
+
+
+def test_health_reports_the_manifest(client: TestClient) -> None:
+    h = client.get("/api/health").json()
+    assert h["status"] == "ok" and h["model"] == "fake" and h["passage_count"] > 150
+
+
+def test_page_is_served(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and "csbot" in r.text
+    assert client.get("/static/app.js").status_code == 200
+
+
+def test_missing_index_gives_503_not_500(env: Settings) -> None:
+    with TestClient(create_app(env)) as c:
+        r = c.post("/api/ask", json={"question": "职业锚"})
+        assert r.status_code == 503 and "csbot build" in r.json()["detail"]
+        assert c.get("/api/health").status_code == 503
+
+
+@pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
+def test_no_input_makes_a_server_error(app, mode) -> None:  # type: ignore[no-untyped-def]
+    """Every operation of the OpenAPI schema, fed schema-valid and schema-violating input."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/api/ask", "/api/chat", "/api/documents/{doc_id}"}
+    for op in operations:
+
+        @given(op.as_strategy(generation_mode=mode))
+        @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def check(case) -> None:  # type: ignore[no-untyped-def]
+            response = case.call()
+            assert response.status_code < 500, (case.method, case.path, case.body, response.text[:200])
+
+        try:
+            check()
+        except Unsatisfiable:
+            # no input to violate: a GET without parameters (/api/documents, /api/health)
+            assert (
+                mode == schemathesis.GenerationMode.NEGATIVE
+                and op.method.upper() == "GET"
+                and "{" not in op.path
+            )

@@ -1,0 +1,158 @@
+// csbot page: every text from the corpus or the user goes in through textContent, never HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const history = [];  // {role, content}, kept while the page is open
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Text with [start, end) ranges wrapped in <mark>, built from text nodes only.
+function highlighted(text, spans) {
+  const frag = document.createDocumentFragment();
+  let at = 0;
+  for (const [start, end] of spans || []) {
+    if (start < at || end <= start) continue;
+    frag.append(document.createTextNode(text.slice(at, start)), el("mark", "", text.slice(start, end)));
+    at = end;
+  }
+  frag.append(document.createTextNode(text.slice(at)));
+  return frag;
+}
+
+function scrollDown() { const m = $("messages"); m.scrollTop = m.scrollHeight; }
+
+function addMessage(role, text) {
+  const li = el("li", `msg ${role}`, text);
+  $("messages").append(li);
+  scrollDown();
+  return li;
+}
+
+function citeButton(c, label) {
+  const b = el("button", "cite-link", label);
+  b.type = "button";
+  b.addEventListener("click", () => openSource(c.doc_id, c.title, c.line_start, c.line_end));
+  return b;
+}
+
+function renderAnswer(li, data) {
+  li.textContent = "";
+  li.classList.remove("loading");
+  if (data.resolved_question) li.append(el("p", "resolved", `（按上下文理解为：${data.resolved_question}）`));
+  if (data.choice) {
+    const ul = el("ul", "options");
+    ul.setAttribute("aria-label", "选项");
+    for (const [letter, text] of Object.entries(data.choice.options)) {
+      const item = el("li", data.choice.suggested.includes(letter) ? "suggested" : "", `${letter}. ${text}`);
+      ul.append(item);
+    }
+    li.append(ul);
+  }
+  if (data.answer !== null && data.answer !== undefined) {
+    li.append(el("div", "answer", data.answer));
+    const c = data.citations[(data.answer_citation || 1) - 1];
+    const lines = data.answer_lines || [c.line_start, c.line_end];
+    const p = el("p", "source-ref", "—— ");
+    p.append(citeButton({ ...c, line_start: lines[0], line_end: lines[1] },
+      `${c.title} › ${c.section.split(" › ").slice(1).join(" › ") || c.section}（第 ${lines[0]}–${lines[1]} 行）`));
+    li.append(p);
+  } else {
+    li.append(el("div", "notfound", data.message || "资料中没有找到可靠的答案。"));
+  }
+  if (data.citations.length) {
+    const cards = el("div", "cards");
+    cards.append(el("h3", "", data.answer === null ? "相关段落" : "出处"));
+    data.citations.forEach((c, i) => {
+      const card = el("button", "card");
+      card.type = "button";
+      card.append(el("span", "meta", `[${c.rank}] ${c.title} · ${c.section.split(" › ").slice(1).join(" › ") || "正文"} · 第 ${c.line_start}–${c.line_end} 行`));
+      const excerpt = el("span", "excerpt");
+      excerpt.append(highlighted(c.text, (data.highlights || [])[i]));
+      card.append(excerpt);
+      card.addEventListener("click", () => openSource(c.doc_id, c.title, c.line_start, c.line_end));
+      cards.append(card);
+    });
+    li.append(cards);
+  }
+  scrollDown();
+}
+
+async function ask(question) {
+  addMessage("user", question);
+  const pending = addMessage("bot loading", "正在资料中查找…");
+  $("send").disabled = true;
+  history.push({ role: "user", content: question });
+  try {
+    const res = await fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ messages: history, top_k: 3 }),
+    });
+    const data = await res.json();
+    if (!res.ok) {
+      const detail = typeof data.detail === "string" ? data.detail
+        : (data.detail || []).map((d) => d.msg).join("; ");
+      throw new Error(detail || `HTTP ${res.status}`);
+    }
+    renderAnswer(pending, data);
+    history.push({ role: "assistant", content: data.answer || data.message || "" });
+  } catch (err) {
+    history.pop();
+    pending.classList.remove("loading");
+    pending.textContent = `出错了：${err.message}`;
+  } finally {
+    $("send").disabled = false;
+    $("question").focus();
+  }
+}
+
+async function openSource(docId, title, start, end) {
+  const panel = $("source");
+  panel.hidden = false;
+  $("source-title").textContent = title;
+  $("source-meta").textContent = `第 ${start}–${end} 行（原始文件）`;
+  const list = $("source-lines");
+  list.textContent = "加载中…";
+  const from = Math.max(1, start - 5), to = end + 5;
+  try {
+    const res = await fetch(`/api/documents/${encodeURIComponent(docId)}?start=${from}&end=${to}`);
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.detail || `HTTP ${res.status}`);
+    list.textContent = "";
+    for (const line of data.lines) {
+      const li = el("li", line.number >= start && line.number <= end ? "cited" : "");
+      li.append(el("span", "n", String(line.number)), el("span", "t", line.text));
+      list.append(li);
+    }
+    const first = list.querySelector(".cited");
+    if (first) first.scrollIntoView({ block: "center" });
+  } catch (err) {
+    list.textContent = `无法打开原文：${err.message}`;
+  }
+  panel.focus();
+}
+
+$("ask").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const q = $("question").value.trim();
+  if (!q || $("send").disabled) return;
+  $("question").value = "";
+  ask(q);
+});
+$("question").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    $("ask").requestSubmit();
+  }
+});
+$("close-source").addEventListener("click", () => { $("source").hidden = true; $("question").focus(); });
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") $("source").hidden = true; });
+for (const b of document.querySelectorAll(".example")) {
+  b.addEventListener("click", () => { $("question").value = b.textContent; $("ask").requestSubmit(); });
+}
+$("question").focus();
