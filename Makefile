@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install model index run test test-fast lint eval bench clean
+.PHONY: install model index run serve chat browser test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,9 +29,19 @@ index: model
 
 run: $(STAMP)
 	@test -f index/manifest.json || $(MAKE) index
+	@echo "csbot: open http://127.0.0.1:8000 (API docs at /docs); Ctrl-C stops"
+	$(BIN)/csbot serve --host 127.0.0.1 --port 8000
+
+chat: $(STAMP)
+	@test -f index/manifest.json || $(MAKE) index
 	$(BIN)/csbot chat
 
-test: model
+# Headless Chromium and CJK fonts for the browser tests, from Debian (never a browser download).
+browser:
+	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
+
+test: model browser
 	$(BIN)/pytest
 
 test-fast: $(STAMP)

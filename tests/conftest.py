@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,26 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     }.items():
         monkeypatch.setenv(key, value)
     return load_settings()
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default model prepared into a temporary home, the real corpus indexed with it."""
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(CORPUS, root / "corpus")
+    env = {
+        "CSBOT_HOME": str(root / "home"),
+        "CSBOT_CORPUS": str(root / "corpus"),
+        "CSBOT_INDEX": str(root / "index"),
+        "CSBOT_MODEL": "multilingual-e5-small",
+    }
+    settings = load_settings(env={**os.environ, **env})
+    from csbot.embedder import make_embedder
+    from csbot.model_prep import prepare_default_model
+
+    prepare_default_model(settings)
+    build_index(settings, make_embedder(settings))
+    return settings
 
 
 @pytest.fixture

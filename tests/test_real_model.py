@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import CORPUS
 from csbot.assistant import Assistant
 from csbot.e5_weights import read_e5_file
 from csbot.embedder import make_embedder
-from csbot.index_store import build_index
-from csbot.model_prep import TOKENIZER, WEIGHTS, package_file, prepare_default_model
-from csbot.settings import Settings, load_settings
+from csbot.model_prep import TOKENIZER, WEIGHTS, package_file
+from csbot.settings import Settings
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The default model prepared into a temporary home, the real corpus indexed with it."""
-    root = tmp_path_factory.mktemp("real")
-    shutil.copytree(CORPUS, root / "corpus")
-    env = {
-        "CSBOT_HOME": str(root / "home"),
-        "CSBOT_CORPUS": str(root / "corpus"),
-        "CSBOT_INDEX": str(root / "index"),
-        "CSBOT_MODEL": "multilingual-e5-small",
-    }
-    settings = load_settings(env={**os.environ, **env})
-    prepare_default_model(settings)
-    build_index(settings, make_embedder(settings))
-    return settings
 
 
 @pytest.fixture(scope="session")

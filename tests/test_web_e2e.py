@@ -1,0 +1,163 @@
+"""The page in a real headless Chromium against the real server on a loopback port.
+
+Slow: it uses the real model and index. Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from csbot.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(real: Settings) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "CSBOT_HOME": str(real.home), "CSBOT_CORPUS": str(real.corpus_dir),
+           "CSBOT_INDEX": str(real.index_dir), "CSBOT_MODEL": real.model}
+    proc = subprocess.Popen([sys.executable, "-m", "csbot", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server exited")
+            time.sleep(0.25)
+        else:
+            raise RuntimeError("server did not start in 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}; `make test` installs it (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+def _ask(page, question: str):  # type: ignore[no-untyped-def]
+    count = page.locator("li.msg.bot").count()
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    reply = page.locator("li.msg.bot").nth(count)
+    reply.locator(".answer, .notfound").first.wait_for(timeout=30_000)
+    return reply
+
+
+def test_student_session(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server)
+
+    reply = _ask(page, "投诉处理的六步法是什么?")
+    assert "跟踪服务" in reply.locator(".answer").inner_text()
+    first_card = reply.locator(".card").first
+    assert "第 34–38 行" in first_card.inner_text()
+    assert reply.locator(".card mark").count() > 0  # matched terms highlighted
+    page.screenshot(path=str(SHOTS / "answer.png"), full_page=True)
+
+    first_card.click()
+    panel = page.locator("#source")
+    panel.wait_for(state="visible")
+    cited = panel.locator("li.cited")
+    assert cited.count() == 5 and "鼓励客户发泄" in cited.nth(1).inner_text()
+    page.screenshot(path=str(SHOTS / "source-panel.png"))
+    page.click("#close-source")
+
+    exam = _ask(page, "所谓的以貌取人正是生活中所指的( )。A.晕轮效应 B.近因效应 C.刻板印象 D.首因效应")
+    assert exam.locator(".options li.suggested").inner_text().strip() == "D. 首因效应"
+    page.screenshot(path=str(SHOTS / "exam.png"), full_page=True)
+
+    unknown = _ask(page, "明天北京的天气怎么样?")
+    assert unknown.locator(".notfound").is_visible()
+    assert unknown.locator(".card").count() >= 1  # related reading offered
+    page.screenshot(path=str(SHOTS / "not-found.png"), full_page=True)
+    assert not dialogs
+
+
+def test_phone_width_sheet_and_keyboard(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server)
+    page.keyboard.type("什么是客我关系?")  # the input has focus on load
+    page.keyboard.press("Shift+Enter")
+    assert page.input_value("#question").endswith("\n")  # Shift+Enter is a newline
+    page.keyboard.press("Enter")
+    reply = page.locator("li.msg.bot").nth(1)
+    reply.locator(".answer").wait_for(timeout=30_000)
+    reply.locator(".card").first.focus()
+    page.keyboard.press("Enter")
+    sheet = page.locator("#source")
+    sheet.wait_for(state="visible")
+    box = sheet.bounding_box()
+    assert box is not None and box["width"] == 390 and box["y"] > 200  # a bottom sheet
+    page.screenshot(path=str(SHOTS / "phone.png"))
+    page.keyboard.press("Escape")
+    assert sheet.is_hidden()
+
+
+def test_markup_from_corpus_or_user_is_shown_as_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    crafted = {
+        "question": XSS, "answer": f"答案 {XSS}", "confident": True, "answer_citation": 1, "answer_lines": [1, 1],
+        "citations": [{"rank": 1, "doc_id": "basics-notes", "title": f"标题{XSS}", "section": f"节 › {XSS}",
+                       "text": f"段落 {XSS} 结束", "line_start": 1, "line_end": 1, "score": 1.0}],
+        "highlights": [[[3, 8]]], "message": None,
+        "choice": {"options": {"A": XSS, "B": "普通"}, "suggested": ["A"], "evidence_rank": 1, "source": "evidence"},
+    }
+    page.route("**/api/chat", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(crafted)))
+    page.goto(server)
+    reply = _ask(page, XSS)
+    page.wait_for_timeout(500)
+    assert page.locator("li.msg.user").last.inner_text() == XSS
+    assert XSS in reply.locator(".answer").inner_text()
+    assert XSS in reply.locator(".card .excerpt").inner_text()
+    assert page.locator(".messages img").count() == 0
+    assert not dialogs
