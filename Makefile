@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install model index run serve chat browser test test-fast lint eval bench clean
+.PHONY: install model index run chat browser test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)

@@ -36,10 +36,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(real: Settings) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "CSBOT_HOME": str(real.home), "CSBOT_CORPUS": str(real.corpus_dir),
-           "CSBOT_INDEX": str(real.index_dir), "CSBOT_MODEL": real.model}
-    proc = subprocess.Popen([sys.executable, "-m", "csbot", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "CSBOT_HOME": str(real.home),
+        "CSBOT_CORPUS": str(real.corpus_dir),
+        "CSBOT_INDEX": str(real.index_dir),
+        "CSBOT_MODEL": real.model,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csbot", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -72,8 +81,15 @@ def browser():  # type: ignore[no-untyped-def]
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -145,14 +161,36 @@ def test_markup_from_corpus_or_user_is_shown_as_text(server: str, browser) -> No
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     crafted = {
-        "question": XSS, "answer": f"答案 {XSS}", "confident": True, "answer_citation": 1, "answer_lines": [1, 1],
-        "citations": [{"rank": 1, "doc_id": "basics-notes", "title": f"标题{XSS}", "section": f"节 › {XSS}",
-                       "text": f"段落 {XSS} 结束", "line_start": 1, "line_end": 1, "score": 1.0}],
-        "highlights": [[[3, 8]]], "message": None,
-        "choice": {"options": {"A": XSS, "B": "普通"}, "suggested": ["A"], "evidence_rank": 1, "source": "evidence"},
+        "question": XSS,
+        "answer": f"答案 {XSS}",
+        "confident": True,
+        "answer_citation": 1,
+        "answer_lines": [1, 1],
+        "citations": [
+            {
+                "rank": 1,
+                "doc_id": "basics-notes",
+                "title": f"标题{XSS}",
+                "section": f"节 › {XSS}",
+                "text": f"段落 {XSS} 结束",
+                "line_start": 1,
+                "line_end": 1,
+                "score": 1.0,
+            }
+        ],
+        "highlights": [[[3, 8]]],
+        "message": None,
+        "choice": {
+            "options": {"A": XSS, "B": "普通"},
+            "suggested": ["A"],
+            "evidence_rank": 1,
+            "source": "evidence",
+        },
     }
-    page.route("**/api/chat", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                          body=json.dumps(crafted)))
+    page.route(
+        "**/api/chat",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(crafted)),
+    )
     page.goto(server)
     reply = _ask(page, XSS)
     page.wait_for_timeout(500)

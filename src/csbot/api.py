@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             quiet_offline_env()
             try:
                 app.state.assistant = Assistant(settings or load_settings())
+                app.state.assistant.warm_up()
             except CsbotError as exc:  # serve /api/health and a clear 503 instead of crashing
                 app.state.assistant = None
                 app.state.load_error = str(exc)

@@ -31,6 +31,10 @@ class Assistant:
         self.builder = AnswerBuilder(self.retriever, self.documents)
         self.manifest = index.manifest
 
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (jieba, OpenCC, the model)."""
+        self.ask("客戶服務的特點是什麼?", top_k=1)
+
     def check_question(self, question: str) -> str:
         """The question stripped, or :class:`QuestionError` if empty or too long."""
         text = question.strip()

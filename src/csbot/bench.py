@@ -61,6 +61,80 @@ def main() -> None:
         )
         colds.append(time.perf_counter() - t)
     print(f"cold CLI ask (new process, incl. model load): median {statistics.median(colds):.2f} s over 3")
+    del assistant  # free the in-process model before the server loads its own
+    load_run(questions)
+
+
+def load_run(
+    questions: list[str], requests: int = 1000, clients: int = 20, time_limit: float = 180.0
+) -> None:
+    """``requests`` POSTs to /api/ask from ``clients`` concurrent clients against a live server
+    on loopback; stops early at ``time_limit`` seconds. Prints throughput, latency, errors."""
+    import socket
+    import threading
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "csbot", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.25)
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        counter = iter(range(requests))
+        stop_at = time.monotonic() + time_limit
+
+        def client() -> None:
+            with httpx.Client(base_url=url, timeout=30) as http:
+                while time.monotonic() < stop_at:
+                    with lock:
+                        n = next(counter, None)
+                    if n is None:
+                        return
+                    t = time.perf_counter()
+                    try:
+                        r = http.post(
+                            "/api/ask", json={"question": questions[n % len(questions)], "top_k": 5}
+                        )
+                        ok = r.status_code == 200
+                        detail = f"HTTP {r.status_code}"
+                    except httpx.HTTPError as exc:
+                        ok, detail = False, type(exc).__name__
+                    with lock:
+                        latencies.append((time.perf_counter() - t) * 1000)
+                        if not ok:
+                            errors.append(detail)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - started
+        print(
+            f"load: {len(latencies)} requests, {clients} clients, {wall:.1f} s, {len(latencies) / wall:.1f} req/s; "
+            f"p50 {_percentile(latencies, 0.5):.0f} ms  p95 {_percentile(latencies, 0.95):.0f} ms  "
+            f"p99 {_percentile(latencies, 0.99):.0f} ms; errors {len(errors)}"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

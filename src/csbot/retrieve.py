@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -17,6 +18,7 @@ from .segment import tokenize
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+QUERY_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class Retriever:
         self.rrf_k = rrf_k
         self.fusion = fusion
         self.bm25_weight = bm25_weight
+        # Students ask the same questions again (the exam items especially): the query
+        # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
+        self._query_vector = lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
         self._vocab = index.bm25.vocab_dict
         # document frequency of each vocabulary id, read off BM25's CSC score matrix
         self._df = np.diff(np.asarray(index.bm25.scores["indptr"]))
@@ -85,11 +90,16 @@ class Retriever:
         ids = [int(i) for i in order if scores[i] > 0]
         return Ranked(ids, {i: float(scores[i]) for i in ids})
 
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = np.ascontiguousarray(self.embedder.embed_batch([text], kind="query"), dtype=np.float32)
+        vector.flags.writeable = False
+        return vector
+
     def dense(self, question: str) -> Ranked:
         text = retrieval_text(question)
         if not text:
             return Ranked([], {})
-        vector = self.embedder.embed_batch([text], kind="query")
+        vector = self._query_vector(text)
         k = self.index.vectors.ntotal
         sims, idx = self.index.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), k)
         pairs = sorted(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -20,15 +21,20 @@ def _stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in text.splitlines() if w.strip())
 
 
+_INIT = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _tokenizer():  # type: ignore[no-untyped-def]
-    import jieba
+    with _INIT:  # concurrent first requests must not each load jieba's dictionary
+        import jieba
 
-    jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    with resources.as_file(resources.files("csbot.data").joinpath("userdict.txt")) as path:
-        tok.load_userdict(str(path))
-    return tok
+        jieba.setLogLevel(logging.WARNING)
+        tok = jieba.Tokenizer()
+        with resources.as_file(resources.files("csbot.data").joinpath("userdict.txt")) as path:
+            tok.load_userdict(str(path))
+        tok.initialize()
+        return tok
 
 
 def _bigrams(word: str) -> list[str]:
