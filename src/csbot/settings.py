@@ -45,6 +45,8 @@ class Settings:
         home: csbot's own data directory (prepared models live in ``home/models``).
         corpus_dir: the directory holding ``corpus.toml`` and the raw documents.
         index_dir: where ``csbot build`` writes the index.
+        data_dir: what the service records (the question log) and the coverage reports.
+        log_questions: whether the service records the questions it answers.
         model: ``multilingual-e5-small`` (prepared offline from installed packages),
             ``fake`` (a deterministic hashing embedder for tests), or any
             sentence-transformers model name or path.
@@ -61,6 +63,7 @@ class Settings:
     home: Path
     corpus_dir: Path
     index_dir: Path
+    data_dir: Path = Path("data")
     model: str = DEFAULT_MODEL
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
@@ -70,11 +73,16 @@ class Settings:
     fusion: str = "convex"
     bm25_weight: float = 0.5
     max_question_chars: int = 1000
+    log_questions: bool = True
     show_progress: bool = False
 
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
 
 
 def _int_env(env: dict[str, str], name: str, default: int) -> int:
@@ -97,6 +105,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "home": Path(env.get("CSBOT_HOME", str(Path.home() / ".cache" / "csbot"))),
         "corpus_dir": Path(env.get("CSBOT_CORPUS", str(root / "corpus"))),
         "index_dir": Path(env.get("CSBOT_INDEX", str(root / "index"))),
+        "data_dir": Path(env.get("CSBOT_DATA", str(root / "data"))),
+        "log_questions": env.get("CSBOT_LOG_QUESTIONS", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
         "model": model,
         "query_prefix": env.get("CSBOT_QUERY_PREFIX", known_q),
         "passage_prefix": env.get("CSBOT_PASSAGE_PREFIX", known_p),
