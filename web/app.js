@@ -79,6 +79,70 @@ function renderAnswer(li, data) {
     });
     li.append(cards);
   }
+  if (data.question_id) li.append(feedbackRow(data.question_id));
+  scrollDown();
+}
+
+function feedbackRow(questionId) {
+  const row = el("div", "feedback");
+  const send = async (helpful, comment) => {
+    row.textContent = "";
+    try {
+      const res = await fetch("/api/feedback", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ question_id: questionId, helpful, comment: comment || "" }),
+      });
+      row.append(el("span", "thanks", res.ok ? "谢谢反馈！" : "反馈未能保存"));
+    } catch { row.append(el("span", "thanks", "反馈未能保存")); }
+  };
+  const yes = el("button", "fb", "👍 有帮助");
+  const no = el("button", "fb", "👎 没帮助");
+  yes.type = no.type = "button";
+  yes.addEventListener("click", () => send(true));
+  no.addEventListener("click", () => {
+    row.textContent = "";
+    const input = el("input", "fb-comment");
+    input.maxLength = 500;
+    input.placeholder = "可选：哪里不对？（回车提交）";
+    input.setAttribute("aria-label", "反馈说明");
+    const ok = el("button", "fb", "提交");
+    ok.type = "button";
+    ok.addEventListener("click", () => send(false, input.value));
+    input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); send(false, input.value); } });
+    row.append(input, ok);
+    input.focus();
+  });
+  row.append(yes, no);
+  return row;
+}
+
+async function showSources(point) {
+  addMessage("user", `查出处：${point}`);
+  const li = addMessage("bot loading", "正在查找讲到这一点的资料…");
+  try {
+    const res = await fetch(`/api/sources?q=${encodeURIComponent(point)}`);
+    const data = await res.json();
+    if (!res.ok) throw new Error(typeof data.detail === "string" ? data.detail : `HTTP ${res.status}`);
+    li.textContent = "";
+    li.classList.remove("loading");
+    if (!data.documents.length) li.append(el("div", "notfound", `没有资料讲到“${point}”。`));
+    for (const doc of data.documents) {
+      const group = el("div", "cards");
+      group.append(el("h3", "", `${doc.title}（强度 ${doc.strength.toFixed(2)}，${doc.sections.length} 处）`));
+      for (const s of doc.sections) {
+        const card = el("button", "card");
+        card.type = "button";
+        card.append(el("span", "meta", `${s.section.split(" › ").slice(1).join(" › ") || "正文"} · 第 ${s.line_start}–${s.line_end} 行`),
+          el("span", "excerpt", s.text));
+        card.addEventListener("click", () => openSource(doc.doc_id, doc.title, s.line_start, s.line_end));
+        group.append(card);
+      }
+      li.append(group);
+    }
+  } catch (err) {
+    li.classList.remove("loading");
+    li.textContent = `出错了：${err.message}`;
+  }
   scrollDown();
 }
 
@@ -149,6 +213,12 @@ $("question").addEventListener("keydown", (e) => {
     e.preventDefault();
     $("ask").requestSubmit();
   }
+});
+$("sources-btn").addEventListener("click", () => {
+  const q = $("question").value.trim();
+  if (!q) { $("question").focus(); return; }
+  $("question").value = "";
+  showSources(q);
 });
 $("close-source").addEventListener("click", () => { $("source").hidden = true; $("question").focus(); });
 document.addEventListener("keydown", (e) => { if (e.key === "Escape") $("source").hidden = true; });

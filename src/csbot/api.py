@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .assistant import Assistant
 from .corpus import load_corpus
+from .coverage import sources as find_sources
 from .errors import CsbotError, QuestionError, UnknownDocumentError
 from .followup import resolve_followup
+from .question_log import QuestionLog
 from .settings import Settings, load_settings, quiet_offline_env
 
 MAX_QUESTION_CHARS = 1000
@@ -89,6 +91,40 @@ class AnswerOut(BaseModel):
     choice: dict[str, Any] | None = None
     explain: dict[str, Any] | None = None
     resolved_question: str | None = None
+    question_id: int | None = None
+
+
+class FeedbackRequest(BaseModel):
+    """A student's mark on an answer: helpful or not, with an optional short comment."""
+
+    model_config = ConfigDict(extra="forbid")
+    question_id: int = Field(..., ge=1, le=2**62)
+    helpful: bool
+    comment: str = Field("", max_length=500)
+
+
+class FeedbackOut(BaseModel):
+    ok: bool
+
+
+class SourceSection(BaseModel):
+    section: str
+    text: str
+    line_start: int
+    line_end: int
+    strength: float
+
+
+class DocumentSources(BaseModel):
+    doc_id: str
+    title: str
+    strength: float
+    sections: list[SourceSection]
+
+
+class SourcesOut(BaseModel):
+    point: str
+    documents: list[DocumentSources]
 
 
 class DocumentOut(BaseModel):
@@ -158,6 +194,15 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     if assistant is not None:  # also usable without running the lifespan (test clients)
         app.state.assistant = assistant
+    active = settings or (assistant.settings if assistant is not None else load_settings())
+    app.state.log = QuestionLog(active.data_dir / "questions.sqlite3") if active.log_questions else None
+
+    def logged(answer: dict[str, Any]) -> dict[str, Any]:
+        log: QuestionLog | None = app.state.log
+        if log is not None:
+            top = answer["citations"][0]["doc_id"] if answer["citations"] else None
+            answer["question_id"] = log.record(answer["question"], answer["confident"], top)
+        return answer
 
     @app.exception_handler(CsbotError)
     async def _domain_error(request: Request, exc: CsbotError) -> JSONResponse:
@@ -168,7 +213,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.post("/api/ask", response_model=AnswerOut, response_model_exclude_unset=True)
     def ask(body: AskRequest, assistant: AssistantDep) -> dict[str, Any]:
-        return assistant.ask(body.question, top_k=body.top_k, explain=body.explain).to_dict()
+        return logged(assistant.ask(body.question, top_k=body.top_k, explain=body.explain).to_dict())
 
     @app.post("/api/chat", response_model=AnswerOut, response_model_exclude_unset=True)
     def chat(body: ChatRequest, assistant: AssistantDep) -> dict[str, Any]:
@@ -179,7 +224,25 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         answer["question"] = question
         if resolved != question.strip():
             answer["resolved_question"] = resolved
-        return answer
+        return logged(answer)
+
+    @app.post("/api/feedback", response_model=FeedbackOut)
+    def feedback(body: FeedbackRequest) -> dict[str, bool]:
+        log: QuestionLog | None = app.state.log
+        if log is None:
+            raise HTTPException(
+                status_code=409, detail="question logging is turned off (CSBOT_LOG_QUESTIONS=0)"
+            )
+        if not log.mark(body.question_id, body.helpful, body.comment.strip()):
+            raise HTTPException(status_code=404, detail=f"no logged question {body.question_id}")
+        return {"ok": True}
+
+    @app.get("/api/sources", response_model=SourcesOut)
+    def sources_of(
+        assistant: AssistantDep, q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)]
+    ) -> dict[str, Any]:
+        """Every document and section that covers a knowledge point, strongest first."""
+        return {"point": q, "documents": [d.to_dict() for d in find_sources(assistant, q)]}
 
     @app.get("/api/documents", response_model=list[DocumentOut])
     def documents(assistant: AssistantDep) -> list[dict[str, str]]:

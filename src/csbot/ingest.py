@@ -1,0 +1,220 @@
+"""Adding a trainer's document to the corpus (and removing one), with the index rebuilt.
+
+Text is extracted with well-kept libraries — python-docx, pypdf, Beautiful Soup — and text
+files in GB18030/GBK or Big5 are detected with charset-normalizer. The corpus keeps the
+extracted text as UTF-8 (its line numbers are what citations point at). A file that cannot be
+read is refused before anything is written; if the rebuild fails, the corpus is put back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpus import KINDS, MANIFEST, load_corpus
+from .errors import CorpusError
+from .textnorm import is_cjk, to_simplified
+
+FORMATS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+# Encodings a Chinese trainer's text file is likely to be in, besides UTF-8.
+CJK_ENCODINGS = ["gb18030", "big5", "utf_16"]
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    doc_id: str
+    file: str
+    title: str
+    kind: str
+    level: str
+    script: str
+    original: str
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes of a text file → str: UTF-8 (BOM or not), else the best of GB18030 / Big5 / UTF-16."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=CJK_ENCODINGS).best()
+    if best is None:
+        raise CorpusError(f"{name}: not readable as UTF-8, GB18030/GBK or Big5 text")
+    return str(best)
+
+
+def extract_text(path: Path) -> str:
+    """The text of ``path`` (one of :data:`FORMATS`), or :class:`CorpusError` saying why not."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise CorpusError(
+            f"{path.name}: unsupported format {suffix or '(none)'}; use one of {', '.join(FORMATS)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        if suffix in (".txt", ".md"):
+            text = decode_text(data, path.name)
+        elif suffix in (".html", ".htm"):
+            from bs4 import BeautifulSoup
+
+            soup = BeautifulSoup(decode_text(data, path.name), "html.parser")
+            for tag in soup(["script", "style", "noscript"]):
+                tag.decompose()
+            text = soup.get_text("\n")
+        elif suffix == ".docx":
+            import docx
+
+            document = docx.Document(str(path))
+            text = "\n".join(p.text for p in document.paragraphs)
+        else:
+            from pypdf import PdfReader
+
+            text = "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    except CorpusError:
+        raise
+    except Exception as exc:  # each library has its own errors for a damaged file
+        raise CorpusError(f"{path.name}: cannot extract text ({type(exc).__name__}: {exc})") from exc
+    text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if sum(1 for c in text if c.isalnum()) < 20:
+        raise CorpusError(f"{path.name}: no text found (a scanned PDF or an empty file?)")
+    return text + "\n"
+
+
+def infer_kind(title: str, text: str) -> str:
+    head = title + text[:300]
+    for kind, pattern in (
+        ("exam-questions", r"试题|题库|练习题|真题|模拟题|考试题"),
+        ("exam-syllabus", r"大纲"),
+        ("occupational-standard", r"职业标准"),
+        ("textbook", r"教程|教材"),
+    ):
+        if re.search(pattern, to_simplified(head)):
+            return kind
+    return "study-notes"
+
+
+def infer_level(title: str, text: str) -> str:
+    found = re.findall(r"[一二三]级", to_simplified(title + text[:500]))
+    return found[0] if found else ""
+
+
+def infer_script(text: str) -> str:
+    cjk = [c for c in text[:5000] if is_cjk(c)]
+    if not cjk:
+        return "simplified"
+    changed = sum(1 for c in cjk if to_simplified(c) != c)
+    return "traditional" if changed / len(cjk) > 0.05 else "simplified"
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "document"
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def add_documents(
+    corpus_dir: Path,
+    files: list[Path],
+    rebuild: Callable[[], object],
+    title: str | None = None,
+    kind: str | None = None,
+    level: str | None = None,
+) -> list[NewDocument]:
+    """Extract ``files`` into the corpus, list them in the manifest and call ``rebuild``.
+
+    Everything is read and checked before anything is written; if writing or ``rebuild``
+    fails, the new files are deleted and the manifest restored.
+    """
+    if kind is not None and kind not in KINDS:
+        raise CorpusError(f"--kind must be one of {', '.join(KINDS)}")
+    corpus = load_corpus(corpus_dir)
+    taken_ids = {d.doc_id for d in corpus.documents}
+    taken_files = {p.name for p in corpus_dir.iterdir()}
+    planned: list[tuple[NewDocument, str]] = []
+    for path in files:
+        text = extract_text(path)
+        first_line = next((line.strip() for line in text.split("\n") if line.strip()), path.stem)
+        doc_title = title if title and len(files) == 1 else first_line[:60]
+        base = _slug(path.stem)
+        doc_id, n = base, 2
+        while doc_id in taken_ids or f"{doc_id}.txt" in taken_files:
+            doc_id, n = f"{base}-{n}", n + 1
+        taken_ids.add(doc_id)
+        taken_files.add(f"{doc_id}.txt")
+        doc = NewDocument(
+            doc_id=doc_id,
+            file=f"{doc_id}.txt",
+            title=doc_title,
+            kind=kind or infer_kind(doc_title, text),
+            level=level if level is not None else infer_level(doc_title, text),
+            script=infer_script(text),
+            original=path.name,
+        )
+        planned.append((doc, text))
+    manifest = corpus_dir / MANIFEST
+    before = manifest.read_text(encoding="utf-8")
+    blocks = "".join(
+        "\n[[documents]]\n"
+        + "".join(
+            f"{k} = {_toml_str(getattr(d, k))}\n"
+            for k in ("doc_id", "file", "title", "kind", "level", "script")
+        )
+        + f'url = ""\nnotes = {_toml_str("added with csbot add from " + d.original)}\n'
+        for d, _ in planned
+    )
+    written: list[Path] = []
+    try:
+        for doc, text in planned:
+            target = corpus_dir / doc.file
+            target.write_text(text, encoding="utf-8")
+            written.append(target)
+        _write_atomic(manifest, before.rstrip("\n") + "\n" + blocks)
+        load_corpus(corpus_dir)  # the manifest must still parse
+        rebuild()
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        _write_atomic(manifest, before)
+        raise
+    return [d for d, _ in planned]
+
+
+def remove_document(corpus_dir: Path, doc_id: str, rebuild: Callable[[], object]) -> str:
+    """Take ``doc_id`` out of the manifest and the corpus, then ``rebuild``; undone on failure."""
+    corpus = load_corpus(corpus_dir)
+    info = corpus.get(doc_id)
+    if len(corpus.documents) == 1:
+        raise CorpusError("cannot remove the last document of the corpus")
+    manifest = corpus_dir / MANIFEST
+    before = manifest.read_text(encoding="utf-8")
+    head, *blocks = re.split(r"(?m)^(?=\[\[documents\]\])", before)
+    kept = [b for b in blocks if not re.search(rf'(?m)^doc_id\s*=\s*"{re.escape(doc_id)}"\s*$', b)]
+    raw = corpus.raw_path(info)
+    saved = raw.read_bytes() if raw.exists() else None
+    try:
+        _write_atomic(manifest, head + "".join(kept))
+        raw.unlink(missing_ok=True)
+        rebuild()
+    except BaseException:
+        _write_atomic(manifest, before)
+        if saved is not None:
+            raw.write_bytes(saved)
+        raise
+    return info.title
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,140 @@
+"""The service's record of questions it answered, and students' marks on the answers.
+
+A SQLite file under the data directory (never in ``index/``): time, question, whether the
+answer was confident, the top document — no client address or other personal data. WAL mode
+and a short-lived connection per call let concurrent requests write without losing any.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from .textnorm import normalize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    confident INTEGER NOT NULL,
+    top_doc TEXT
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question_id INTEGER NOT NULL REFERENCES questions(id),
+    helpful INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    marked_at TEXT NOT NULL
+);
+"""
+NEAR_DUPLICATE = 0.8
+
+
+@dataclass(frozen=True)
+class GapGroup:
+    """Questions that got no confident answer, near-duplicates grouped."""
+
+    question: str
+    count: int
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unhelpful:
+    question: str
+    top_doc: str | None
+    comment: str
+    marked_at: str
+
+
+class QuestionLog:
+    """Append-only log in ``path`` (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self._ready:
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with sqlite3.connect(self.path, timeout=30) as db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(SCHEMA)
+                self._ready = True
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    def record(self, question: str, confident: bool, top_doc: str | None) -> int:
+        """Store one answered question; returns its id (for feedback)."""
+        with self._connect() as db:
+            cur = db.execute(
+                "INSERT INTO questions (asked_at, question, confident, top_doc) VALUES (?, ?, ?, ?)",
+                (_now(), question, int(confident), top_doc),
+            )
+            return int(cur.lastrowid or 0)
+
+    def mark(self, question_id: int, helpful: bool, comment: str = "") -> bool:
+        """Store a helpful / not helpful mark; False when the question id is unknown."""
+        with self._connect() as db:
+            if db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT INTO feedback (question_id, helpful, comment, marked_at) VALUES (?, ?, ?, ?)",
+                (question_id, int(helpful), comment, _now()),
+            )
+            return True
+
+    def count(self) -> int:
+        if not self.path.exists():
+            return 0
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+
+    def gaps(self, limit: int = 20) -> list[GapGroup]:
+        """The most frequent questions without a confident answer, near-duplicates grouped
+        (same text after folding script, width, case and punctuation, or ≥ 80 % similar)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = [
+                r[0] for r in db.execute("SELECT question FROM questions WHERE confident = 0 ORDER BY id")
+            ]
+        groups: list[tuple[str, list[str]]] = []
+        for question in rows:
+            key = _key(question)
+            for rep, members in groups:
+                if SequenceMatcher(None, _key(rep), key, autojunk=False).ratio() >= NEAR_DUPLICATE:
+                    members.append(question)
+                    break
+            else:
+                groups.append((question, [question]))
+        ordered = sorted(groups, key=lambda g: (-len(g[1]), rows.index(g[0])))
+        return [GapGroup(rep, len(m), tuple(dict.fromkeys(m))) for rep, m in ordered[:limit]]
+
+    def unhelpful(self, limit: int = 50) -> list[Unhelpful]:
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT q.question, q.top_doc, f.comment, f.marked_at FROM feedback f "
+                "JOIN questions q ON q.id = f.question_id WHERE f.helpful = 0 ORDER BY f.id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Unhelpful(*row) for row in rows]
+
+
+def _key(question: str) -> str:
+    return re.sub(r"[\W_]+", "", normalize(question))
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
