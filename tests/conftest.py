@@ -25,6 +25,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "CSBOT_HOME": str(tmp_path / "home"),
         "CSBOT_CORPUS": str(corpus),
         "CSBOT_INDEX": str(tmp_path / "index"),
+        "CSBOT_DATA": str(tmp_path / "data"),
         "CSBOT_MODEL": "fake",
         "HF_HUB_OFFLINE": "1",
     }.items():
@@ -41,6 +42,7 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "CSBOT_HOME": str(root / "home"),
         "CSBOT_CORPUS": str(root / "corpus"),
         "CSBOT_INDEX": str(root / "index"),
+        "CSBOT_DATA": str(root / "data"),
         "CSBOT_MODEL": "multilingual-e5-small",
     }
     settings = load_settings(env={**os.environ, **env})

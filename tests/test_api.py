@@ -28,6 +28,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
             "CSBOT_HOME": str(root / "home"),
             "CSBOT_CORPUS": str(root / "corpus"),
             "CSBOT_INDEX": str(root / "index"),
+            "CSBOT_DATA": str(root / "data"),
             "CSBOT_MODEL": "fake",
         }
     )

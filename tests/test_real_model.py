@@ -118,3 +118,22 @@ def test_fast_loader_gives_sentence_transformers_vectors(real: Settings) -> None
     texts = ["投诉处理的六步法是什么?", "客戶服務管理課程", "What is a career anchor?", "服务" * 400]
     for kind in ("query", "passage"):
         assert np.allclose(fast.embed_batch(texts, kind), reference.embed_batch(texts, kind), atol=1e-5)
+
+
+def test_sources_lists_every_covering_document(assistant: Assistant) -> None:
+    from csbot.coverage import sources
+
+    found = sources(assistant, "职业锚")
+    assert found[0].doc_id == "basics-notes" and "职业锚" in found[0].sections[0].text
+    assert len({d.doc_id for d in found}) == len(found)
+    assert all(d.doc_id != "occupational-standard" for d in found)  # not padded in
+
+
+def test_coverage_finds_covered_points_and_gaps(assistant: Assistant) -> None:
+    from csbot.coverage import coverage
+
+    rows = {r.point.point: r for r in coverage(assistant)}
+    assert len(rows) > 50
+    assert not rows["客户服务职能专家"].gap
+    assert rows["CTI技術及其功能"].gap  # only the syllabus names it
+    assert 0 < sum(r.gap for r in rows.values()) < len(rows)

@@ -1,0 +1,226 @@
+"""Trainers' tools: sources, syllabus coverage, the question log, adding and removing documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from csbot.api import create_app
+from csbot.assistant import Assistant
+from csbot.corpus import load_corpus
+from csbot.coverage import load_syllabus, to_csv, to_html
+from csbot.embedder import HashEmbedder
+from csbot.errors import CorpusError
+from csbot.index_store import build_index, read_manifest
+from csbot.ingest import add_documents, decode_text, extract_text, infer_script, remove_document
+from csbot.question_log import QuestionLog
+from csbot.settings import Settings
+
+BREAK_WORDS = "接听电话应在铃响三声之内，并主动问候客户。客服人员应着装整洁，保持微笑，耐心倾听客户的问题。"
+
+
+def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
+    return lambda: build_index(settings, HashEmbedder())
+
+
+def _snapshot(settings: Settings) -> dict[str, str]:
+    files = sorted(settings.corpus_dir.iterdir()) + sorted(settings.index_dir.rglob("*"))
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+
+def test_syllabus_is_the_real_list_with_sources() -> None:
+    from conftest import CORPUS
+
+    corpus = load_corpus(CORPUS)
+    points = load_syllabus(CORPUS)
+    assert len(points) > 50
+    for p in points:
+        raw = corpus.raw_lines(corpus.get(p.source))[p.line - 1]
+        assert "".join(p.point.split()) in "".join(raw.split()), p
+
+
+def test_coverage_report_shape() -> None:
+    from csbot.coverage import CoverageRow, DocumentCoverage, SectionHit, SyllabusPoint
+
+    hit = SectionHit("资料 › 第一章", "客户<b>是</b>指…", 3, 4, 0.9)
+    rows = [
+        CoverageRow(
+            SyllabusPoint("客户的概念", "第二章", "", "gd-selfstudy-syllabus", 41),
+            {"basics-notes": DocumentCoverage("basics-notes", "客服管理基础知识", 0.9, (hit,))},
+            {"basics-notes"},
+        ),
+        CoverageRow(SyllabusPoint("CTI技术", "第八章", "", "gd-selfstudy-syllabus", 53)),
+    ]
+    titles = {"basics-notes": "客服管理基础知识", "gd-selfstudy-syllabus": "大纲"}
+    report = to_html(rows, titles)
+    body = report.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count("<tr>") == 2 and body.count('class="gap"') == 1
+    assert 'href="#p0-basics-notes"' in report and 'id="p0-basics-notes"' in report
+    assert "<b>" not in report and "&lt;b&gt;" in report  # corpus text escaped
+    assert to_csv(rows, list(titles)).splitlines() == [
+        "point,group,level,source,line,basics-notes,gd-selfstudy-syllabus,gap",
+        "客户的概念,第二章,,gd-selfstudy-syllabus,41,0.90,,",
+        "CTI技术,第八章,,gd-selfstudy-syllabus,53,,,yes",
+    ]
+
+
+def test_question_log_groups_near_duplicates(tmp_path: Path) -> None:
+    log = QuestionLog(tmp_path / "q.sqlite3")
+    for q in ["考试报名费多少钱?", "考试报名费多少钱？", "考試報名費多少錢", "证书怎么查真伪"]:
+        log.record(q, False, None)
+    log.record("职业锚有哪些", True, "basics-notes")
+    groups = log.gaps()
+    assert groups[0].count == 3 and groups[0].question == "考试报名费多少钱?"
+    assert [g.question for g in groups] == ["考试报名费多少钱?", "证书怎么查真伪"]
+
+
+def test_concurrent_writes_lose_nothing(tmp_path: Path) -> None:
+    log = QuestionLog(tmp_path / "q.sqlite3")
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        for i in range(25):
+            qid = log.record(f"问题 {n}-{i}", i % 2 == 0, None)
+            log.mark(qid, helpful=False, comment=f"c{n}-{i}")
+            with lock:
+                ids.append(qid)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.count() == 200 and len(set(ids)) == 200
+    assert len(log.unhelpful(limit=500)) == 200
+
+
+def test_service_logs_questions_and_feedback(fake_index: Settings) -> None:
+    with TestClient(create_app(fake_index, Assistant(fake_index))) as c:
+        body = c.post("/api/ask", json={"question": "Python 的列表推导式怎么写?"}).json()
+        qid = body["question_id"]
+        assert c.post(
+            "/api/feedback", json={"question_id": qid, "helpful": False, "comment": "没讲到"}
+        ).json() == {"ok": True}
+        assert c.post("/api/feedback", json={"question_id": 99999, "helpful": True}).status_code == 404
+        assert c.get("/api/sources", params={"q": "职业锚"}).status_code == 200
+        assert c.get("/coverage").status_code == 404  # no report yet: says to run csbot coverage
+    log = QuestionLog(fake_index.data_dir / "questions.sqlite3")
+    assert log.count() == 1
+    marked = log.unhelpful()[0]
+    assert marked.question == "Python 的列表推导式怎么写?" and marked.comment == "没讲到"
+    columns = {
+        row[1] for row in __import__("sqlite3").connect(log.path).execute("PRAGMA table_info(questions)")
+    }
+    assert columns == {"id", "asked_at", "question", "confident", "top_doc"}  # no client data
+
+
+def test_logging_can_be_turned_off(fake_index: Settings) -> None:
+    from dataclasses import replace
+
+    quiet = replace(fake_index, log_questions=False)
+    with TestClient(create_app(quiet, Assistant(quiet))) as c:
+        body = c.post("/api/ask", json={"question": "职业锚"}).json()
+        assert "question_id" not in body
+        assert c.post("/api/feedback", json={"question_id": 1, "helpful": True}).status_code == 409
+    assert not (fake_index.data_dir / "questions.sqlite3").exists()
+
+
+def test_encodings_are_detected() -> None:
+    assert decode_text(BREAK_WORDS.encode("gbk"), "x.txt") == BREAK_WORDS
+    trad = "接聽電話應在鈴響三聲之內，並主動問候客戶。客服人員應著裝整潔，保持微笑，耐心傾聽客戶的問題。"
+    assert decode_text(trad.encode("big5"), "x.txt") == trad
+    assert infer_script(trad) == "traditional" and infer_script(BREAK_WORDS) == "simplified"
+
+
+def test_add_docx_and_gbk_text_then_remove(fake_index: Settings, tmp_path: Path) -> None:
+    import docx
+
+    gbk = tmp_path / "礼仪-notes.txt"
+    gbk.write_bytes(("客户服务礼仪要点\n一、电话礼仪\n" + BREAK_WORDS + "\n").encode("gbk"))
+    d = docx.Document()
+    d.add_paragraph("客户服务管理师二级：服务补救")
+    d.add_paragraph("服务补救是指企业在服务失误发生后，针对客户的抱怨所采取的及时有效的补救措施。")
+    d.save(str(tmp_path / "recovery.docx"))
+    added = add_documents(fake_index.corpus_dir, [gbk, tmp_path / "recovery.docx"], _rebuild(fake_index))
+    assert [a.doc_id for a in added] == ["notes", "recovery"]
+    assert added[1].level == "二级" and added[0].kind == "study-notes"
+    assert (fake_index.corpus_dir / "notes.txt").read_text(encoding="utf-8").startswith("客户服务礼仪要点")
+    assert read_manifest(fake_index.index_dir)["documents"][-2:] == ["notes", "recovery"]
+    answer = Assistant(fake_index).ask("接听电话应在铃响几声之内?", mode="bm25")
+    assert answer.citations[0].doc_id == "notes" and "三声之内" in (answer.answer or "")
+
+    remove_document(fake_index.corpus_dir, "notes", _rebuild(fake_index))
+    assert not (fake_index.corpus_dir / "notes.txt").exists()
+    assert "notes" not in read_manifest(fake_index.index_dir)["documents"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.docx", b"not a zip", "cannot extract text"),
+        ("scan.pdf", b"%PDF-1.4 garbage", "cannot extract text"),
+        ("empty.txt", b"   \n", "no text found"),
+        ("binary.txt", bytes(range(256)) * 4, "not readable"),
+        ("slides.pptx", b"x", "unsupported format"),
+    ],
+)
+def test_unreadable_files_are_refused_and_nothing_changes(
+    fake_index: Settings, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    good = tmp_path / "good.txt"
+    good.write_text("客户服务礼仪要点\n" + BREAK_WORDS, encoding="utf-8")
+    before = _snapshot(fake_index)
+    with pytest.raises(CorpusError, match=message):
+        add_documents(fake_index.corpus_dir, [good, bad], _rebuild(fake_index))
+    assert _snapshot(fake_index) == before
+
+
+def test_failed_rebuild_puts_the_corpus_back(fake_index: Settings, tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("客户服务礼仪要点\n" + BREAK_WORDS, encoding="utf-8")
+    before = _snapshot(fake_index)
+
+    def failing() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        add_documents(fake_index.corpus_dir, [good], failing)
+    with pytest.raises(OSError):
+        remove_document(fake_index.corpus_dir, "basics-notes", failing)
+    assert _snapshot(fake_index) == before
+
+
+def test_extracts_html_without_markup(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html><script>alert(1)</script><body><h1>客户满意度</h1><p>" + BREAK_WORDS + "</p></body></html>",
+        encoding="utf-8",
+    )
+    text = extract_text(page)
+    assert "alert" not in text and text.startswith("客户满意度") and "<" not in text
+
+
+def test_gaps_cli_lists_unanswered_and_unhelpful(fake_index: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from csbot.cli import main
+
+    log = QuestionLog(fake_index.data_dir / "questions.sqlite3")
+    qid = log.record("考试报名费多少钱?", False, None)
+    log.record("考试报名费多少钱", False, None)
+    log.mark(qid, helpful=False, comment="没有答案")
+    monkeypatch.setattr(sys, "argv", ["csbot", "gaps", "--json"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code in (0, None)
+    data = json.loads(capsys.readouterr().out)
+    assert data["unanswered"][0]["count"] == 2
+    assert data["not_helpful"][0]["comment"] == "没有答案"
