@@ -307,9 +307,9 @@ def add(
 
     settings = _settings()
     added = add_documents(settings.corpus_dir, files, _rebuild(settings), title=title, kind=kind, level=level)
-    for d in added:
+    for d, path in zip(added, files, strict=True):
         typer.echo(
-            f"added {d.doc_id}: “{d.title}” ({d.kind}, level {d.level or '-'}, {d.script}) from {d.original} -> corpus/{d.file}"
+            f"added {d.doc_id}: “{d.title}” ({d.kind}, level {d.level or '-'}, {d.script}) from {path.name} -> corpus/{d.file}"
         )
     typer.echo(f"index rebuilt: {settings.index_dir}")
 

@@ -10,27 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import KINDS, MANIFEST, load_corpus
 from .errors import CorpusError
+from .records import DocumentInfo
 from .textnorm import is_cjk, to_simplified
 
 FORMATS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 # Encodings a Chinese trainer's text file is likely to be in, besides UTF-8.
 CJK_ENCODINGS = ["gb18030", "big5", "utf_16"]
-
-
-@dataclass(frozen=True)
-class NewDocument:
-    doc_id: str
-    file: str
-    title: str
-    kind: str
-    level: str
-    script: str
-    original: str
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -130,7 +119,7 @@ def add_documents(
     title: str | None = None,
     kind: str | None = None,
     level: str | None = None,
-) -> list[NewDocument]:
+) -> list[DocumentInfo]:
     """Extract ``files`` into the corpus, list them in the manifest and call ``rebuild``.
 
     Everything is read and checked before anything is written; if writing or ``rebuild``
@@ -141,7 +130,7 @@ def add_documents(
     corpus = load_corpus(corpus_dir)
     taken_ids = {d.doc_id for d in corpus.documents}
     taken_files = {p.name for p in corpus_dir.iterdir()}
-    planned: list[tuple[NewDocument, str]] = []
+    planned: list[tuple[DocumentInfo, str]] = []
     for path in files:
         text = extract_text(path)
         first_line = next((line.strip() for line in text.split("\n") if line.strip()), path.stem)
@@ -152,14 +141,14 @@ def add_documents(
             doc_id, n = f"{base}-{n}", n + 1
         taken_ids.add(doc_id)
         taken_files.add(f"{doc_id}.txt")
-        doc = NewDocument(
+        doc = DocumentInfo(
             doc_id=doc_id,
             file=f"{doc_id}.txt",
             title=doc_title,
             kind=kind or infer_kind(doc_title, text),
             level=level if level is not None else infer_level(doc_title, text),
             script=infer_script(text),
-            original=path.name,
+            notes=f"added with csbot add from {path.name}",
         )
         planned.append((doc, text))
     manifest = corpus_dir / MANIFEST
@@ -168,9 +157,8 @@ def add_documents(
         "\n[[documents]]\n"
         + "".join(
             f"{k} = {_toml_str(getattr(d, k))}\n"
-            for k in ("doc_id", "file", "title", "kind", "level", "script")
+            for k in ("doc_id", "file", "title", "kind", "level", "script", "url", "notes")
         )
-        + f'url = ""\nnotes = {_toml_str("added with csbot add from " + d.original)}\n'
         for d, _ in planned
     )
     written: list[Path] = []
