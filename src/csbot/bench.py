@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def load_run(
-    questions: list[str], requests: int = 1000, clients: int = 20, time_limit: float = 180.0
+    questions: list[str], requests: int = 1000, clients: int = 20, time_limit: float = 180.0, workers: int = 1
 ) -> None:
     """``requests`` POSTs to /api/ask from ``clients`` concurrent clients against a live server
     on loopback; stops early at ``time_limit`` seconds. Prints throughput, latency, errors."""
@@ -81,7 +81,7 @@ def load_run(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "csbot", "serve", "--port", str(port)],
+        [sys.executable, "-m", "csbot", "serve", "--port", str(port), "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=os.environ.copy(),

@@ -106,6 +106,7 @@ def ask(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Server processes (each loads the model).")] = 1,
 ) -> None:
     """Run the web chat and API (the page at http://HOST:PORT/, API docs at /docs)."""
     # One math thread per request: concurrent requests then share the cores instead of
@@ -113,9 +114,15 @@ def serve(
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import uvicorn
 
-    from .api import create_app
+    _settings()  # the environment defaults, also for worker processes
+    if workers > 1:
+        uvicorn.run(
+            "csbot.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        )
+    else:
+        from .api import create_app
 
-    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(_settings()), host=host, port=port, log_level="warning")
 
 
 @app.command()
