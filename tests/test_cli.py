@@ -71,3 +71,15 @@ def test_clean_removed_lists_reasons(env: Settings, monkeypatch, capsys) -> None
 def test_build_with_fake_model(env: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(monkeypatch, capsys, "build")
     assert code == 0 and "passages from 5 documents, model fake" in out
+
+
+def test_a_bad_line_in_a_batch_is_reported_and_the_rest_answered(
+    fake_index: Settings, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run(
+        monkeypatch, capsys, "ask", "--json", stdin="职业锚\n" + "客" * 1500 + "\n客我关系\n"
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [("error" in r) for r in rows] == [False, True, False]
+    assert "limit is 1000" in rows[1]["error"] and "limit is 1000" in err
+    assert code == 1 and "Traceback" not in err

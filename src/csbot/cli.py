@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import CsbotError
+from .errors import CsbotError, QuestionError
 from .records import Answer
 from .settings import Settings, load_settings, quiet_offline_env
 
@@ -93,13 +93,32 @@ def ask(
     if question is not None and not question.strip():
         raise CsbotError('the question is empty; type a question, e.g. csbot ask "什么是客我关系?"')
     assistant = Assistant(_settings())
-    questions = [question] if question is not None else [line for line in sys.stdin if line.strip()]
-    for q in questions:
-        answer = assistant.ask(q, top_k=top_k, mode=mode, explain=explain)  # type: ignore[arg-type]
+
+    def show(answer: Answer) -> None:
         if as_json:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
             _print_answer(answer)
+
+    if question is not None:
+        show(assistant.ask(question, top_k=top_k, mode=mode, explain=explain))  # type: ignore[arg-type]
+        return
+    failed = 0
+    for line in sys.stdin:  # one question per line; a bad line is reported and the batch goes on
+        q = line.rstrip("\n")
+        if not q.strip():
+            continue
+        try:
+            answer = assistant.ask(q, top_k=top_k, mode=mode, explain=explain)  # type: ignore[arg-type]
+        except QuestionError as exc:
+            failed += 1
+            if as_json:
+                typer.echo(json.dumps({"question": q[:200], "error": str(exc)}, ensure_ascii=False))
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        show(answer)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
