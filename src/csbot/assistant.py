@@ -12,6 +12,7 @@ from .errors import CsbotError, QuestionError
 from .index_store import load_index
 from .records import Answer
 from .retrieve import Mode, Retriever
+from .segment import tokenize
 from .settings import Settings
 
 
@@ -69,12 +70,11 @@ class Assistant:
         if not explain:
             return answer
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-        by_id = {h.passage.passage_id: h for h in hits}
+        by_passage = {(h.passage.doc_id, h.passage.text): h for h in hits}
         per_citation = []
-        for c, h in zip(
-            answer.citations, [by_id.get(self._pid(c, hits)) for c in answer.citations], strict=True
-        ):
-            hay = set(self.retriever.tokens_of(c.text))
+        for c in answer.citations:
+            h = by_passage.get((c.doc_id, c.text))
+            hay = set(tokenize(c.text))
             per_citation.append(
                 {
                     "rank": c.rank,
@@ -90,10 +90,3 @@ class Assistant:
             answer,
             explain={"mode": mode, "query_terms": terms, "citations": per_citation, "timings_ms": timings},
         )
-
-    @staticmethod
-    def _pid(c, hits):  # type: ignore[no-untyped-def]
-        for h in hits:
-            if h.passage.doc_id == c.doc_id and h.passage.text == c.text:
-                return h.passage.passage_id
-        return None

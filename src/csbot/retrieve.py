@@ -78,9 +78,6 @@ class Retriever:
         """The question's BM25 tokens that occur in the corpus vocabulary."""
         return [t for t in tokenize(retrieval_text(question)) if t in self._vocab]
 
-    def tokens_of(self, text: str) -> list[str]:
-        return tokenize(text)
-
     def bm25(self, question: str) -> Ranked:
         terms = self.query_terms(question)
         if not terms:
