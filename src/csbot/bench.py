@@ -52,6 +52,7 @@ def main() -> None:
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (build + both modes, this process): {peak_mb:.0f} MB")
+    bm25_baseline(unique)
     colds = []
     for _ in range(3):
         t = time.perf_counter()
@@ -65,6 +66,36 @@ def main() -> None:
     print(f"cold CLI ask (new process, incl. model load): median {statistics.median(colds):.2f} s over 3")
     del assistant  # free the in-process model before the server loads its own
     load_run(questions)
+
+
+BM25_ONLY = """
+import time, bm25s
+from csbot.corpus import load_corpus
+from csbot.index_store import bm25_text, passages_of
+from csbot.segment import tokenize
+from csbot.settings import load_settings
+t = time.perf_counter()
+passages = passages_of(load_corpus(load_settings().corpus_dir))
+index = bm25s.BM25()
+index.index([tokenize(bm25_text(p)) for p in passages], show_progress=False)
+built = time.perf_counter() - t
+for q in QUESTIONS:
+    index.get_scores([w for w in tokenize(q) if w in index.vocab_dict] or ["客户"])
+hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]
+print(f"{built:.2f} {int(hwm) / 1024:.0f}")
+"""
+
+
+def bm25_baseline(questions: list[str]) -> None:
+    """Build time and peak memory of a BM25-only process (no model, no vectors)."""
+    script = BM25_ONLY.replace("QUESTIONS", repr(questions))
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, env=os.environ.copy()
+    )
+    built, peak = out.stdout.split()
+    print(
+        f"BM25-only baseline: clean + chunk + BM25 index {float(built):.2f} s, peak memory {peak} MB (own process)"
+    )
 
 
 def load_run(
