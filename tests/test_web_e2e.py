@@ -136,6 +136,22 @@ def test_student_session(server: str, browser) -> None:  # type: ignore[no-untyp
     assert not dialogs
 
 
+def test_sources_view_and_feedback(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    reply = _ask(page, "什么是客我关系?")
+    reply.locator(".feedback button", has_text="有帮助").click()
+    reply.locator(".feedback .thanks").wait_for(timeout=10_000)
+    assert reply.locator(".feedback .thanks").inner_text() == "谢谢反馈！"
+
+    page.fill("#question", "职业锚")
+    page.click("#sources-btn")
+    result = page.locator("li.msg.bot").last
+    result.locator(".cards h3").first.wait_for(timeout=30_000)
+    assert "客服管理基础知识" in result.locator(".cards h3").first.inner_text()
+    page.screenshot(path=str(SHOTS / "sources.png"), full_page=True)
+
+
 def test_phone_width_sheet_and_keyboard(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(server)
