@@ -47,6 +47,7 @@ class Settings:
         index_dir: where ``csbot build`` writes the index.
         data_dir: what the service records (the question log) and the coverage reports.
         log_questions: whether the service records the questions it answers.
+        request_threads: how many requests the service works on at once (others queue).
         model: ``multilingual-e5-small`` (prepared offline from installed packages),
             ``fake`` (a deterministic hashing embedder for tests), or any
             sentence-transformers model name or path.
@@ -74,6 +75,7 @@ class Settings:
     bm25_weight: float = 0.5
     max_question_chars: int = 1000
     log_questions: bool = True
+    request_threads: int = 3
     show_progress: bool = False
 
     @property
@@ -117,6 +119,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "fusion": env.get("CSBOT_FUSION", "convex"),
         "bm25_weight": float(env.get("CSBOT_BM25_WEIGHT", "0.5")),
         "max_question_chars": _int_env(env, "CSBOT_MAX_QUESTION_CHARS", 1000),
+        "request_threads": max(1, _int_env(env, "CSBOT_REQUEST_THREADS", (os.cpu_count() or 2) + 1)),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
