@@ -16,19 +16,27 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 
 
+def csbot_env(root: Path, model: str) -> dict[str, str]:
+    """Environment putting csbot's corpus (a copy of the real one), index, home and data under ``root``."""
+    shutil.copytree(CORPUS, root / "corpus")
+    return {
+        "CSBOT_HOME": str(root / "home"),
+        "CSBOT_CORPUS": str(root / "corpus"),
+        "CSBOT_INDEX": str(root / "index"),
+        "CSBOT_DATA": str(root / "data"),
+        "CSBOT_MODEL": model,
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def settings_in(root: Path, model: str) -> Settings:
+    return load_settings(env={**os.environ, **csbot_env(root, model)})
+
+
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Point csbot's home, corpus and index at tmp_path (a copy of the real corpus), fake model."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    for key, value in {
-        "CSBOT_HOME": str(tmp_path / "home"),
-        "CSBOT_CORPUS": str(corpus),
-        "CSBOT_INDEX": str(tmp_path / "index"),
-        "CSBOT_DATA": str(tmp_path / "data"),
-        "CSBOT_MODEL": "fake",
-        "HF_HUB_OFFLINE": "1",
-    }.items():
+    for key, value in csbot_env(tmp_path, "fake").items():
         monkeypatch.setenv(key, value)
     return load_settings()
 
@@ -36,16 +44,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture(scope="session")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The default model prepared into a temporary home, the real corpus indexed with it."""
-    root = tmp_path_factory.mktemp("real")
-    shutil.copytree(CORPUS, root / "corpus")
-    env = {
-        "CSBOT_HOME": str(root / "home"),
-        "CSBOT_CORPUS": str(root / "corpus"),
-        "CSBOT_INDEX": str(root / "index"),
-        "CSBOT_DATA": str(root / "data"),
-        "CSBOT_MODEL": "multilingual-e5-small",
-    }
-    settings = load_settings(env={**os.environ, **env})
+    settings = settings_in(tmp_path_factory.mktemp("real"), "multilingual-e5-small")
     from csbot.embedder import make_embedder
     from csbot.model_prep import prepare_default_model
 

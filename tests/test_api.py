@@ -12,26 +12,14 @@ from csbot.api import create_app
 from csbot.assistant import Assistant
 from csbot.embedder import HashEmbedder
 from csbot.index_store import build_index
-from csbot.settings import Settings, load_settings
+from csbot.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import shutil
+    from conftest import settings_in
 
-    from conftest import CORPUS
-
-    root = tmp_path_factory.mktemp("api")
-    shutil.copytree(CORPUS, root / "corpus")
-    s = load_settings(
-        env={
-            "CSBOT_HOME": str(root / "home"),
-            "CSBOT_CORPUS": str(root / "corpus"),
-            "CSBOT_INDEX": str(root / "index"),
-            "CSBOT_DATA": str(root / "data"),
-            "CSBOT_MODEL": "fake",
-        }
-    )
+    s = settings_in(tmp_path_factory.mktemp("api"), "fake")
     build_index(s, HashEmbedder())
     return create_app(s, Assistant(s))
 

@@ -18,6 +18,7 @@ from .coverage import sources as find_sources
 from .errors import CsbotError, QuestionError, UnknownDocumentError
 from .followup import resolve_followup
 from .question_log import QuestionLog
+from .records import Citation
 from .settings import Settings, load_settings, quiet_offline_env
 
 MAX_QUESTION_CHARS = 1000
@@ -66,24 +67,13 @@ class ChatRequest(BaseModel):
         return value
 
 
-class CitationOut(BaseModel):
-    rank: int
-    doc_id: str
-    title: str
-    section: str
-    text: str
-    line_start: int
-    line_end: int
-    score: float
-
-
 class AnswerOut(BaseModel):
     """The same JSON as ``csbot ask --json``."""
 
     question: str
     answer: str | None
     confident: bool
-    citations: list[CitationOut]
+    citations: list[Citation]
     answer_citation: int | None
     answer_lines: list[int] | None
     highlights: list[list[list[int]]]
