@@ -22,7 +22,7 @@ from .question import retrieval_text
 from .records import Answer, Citation, DocumentInfo, Hit
 from .retrieve import Retriever
 from .segment import tokenize
-from .textnorm import is_cjk, normalize
+from .textnorm import is_cjk, squash
 
 # Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
 # 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
@@ -98,12 +98,12 @@ class AnswerBuilder:
         the question's)."""
         words = set(tokenize(retrieval_text(question), bigrams=False))
         weights = {w: self.retriever.idf(w) for w in words}
-        squashed = "".join(normalize(retrieval_text(question)).split())
+        squashed = squash(retrieval_text(question))
         grams = {squashed[i : i + 2] for i in range(len(squashed) - 1)}
 
         def score(sentence: str) -> float:
             have = set(tokenize(sentence, bigrams=False))
-            flat = "".join(normalize(sentence).split())
+            flat = squash(sentence)
             return sum(v for w, v in weights.items() if w in have) + 0.1 * sum(1 for g in grams if g in flat)
 
         return score

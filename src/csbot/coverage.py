@@ -23,7 +23,7 @@ from pathlib import Path
 from .assistant import Assistant
 from .errors import CorpusError
 from .records import Hit
-from .textnorm import normalize
+from .textnorm import squash
 
 COVER_DENSE = 0.85
 REQUIREMENT_KINDS = ("exam-syllabus", "occupational-standard")
@@ -105,7 +105,6 @@ def covering_hits(
 
 def _names(passage_text: str, point: str) -> bool:
     """Whether the passage states the point itself (the line a syllabus point was taken from)."""
-    squash = lambda t: "".join(normalize(t).split())  # noqa: E731
     return squash(point) in squash(passage_text)
 
 

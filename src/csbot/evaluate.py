@@ -11,7 +11,7 @@ from typing import Any
 from .assistant import Assistant
 from .errors import CsbotError
 from .retrieve import MODES
-from .textnorm import normalize
+from .textnorm import squash
 
 KS = (1, 3, 5)
 
@@ -47,13 +47,9 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return out
 
 
-def _squash(text: str) -> str:
-    return "".join(normalize(text).split())
-
-
 def contains_evidence(passage_text: str, evidence: str) -> bool:
     """Whether a passage holds the evidence, ignoring script, width and spacing."""
-    return _squash(evidence) in _squash(passage_text)
+    return squash(evidence) in squash(passage_text)
 
 
 def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = max(KS)) -> dict[str, Any]:

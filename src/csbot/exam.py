@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from .textnorm import fold_width, normalize
+from .textnorm import fold_width, squash
 
 # "B、" marks an option wherever it stands (``TJPB、TIME-TOP``); "B." / "B " / "(B)" only
 # after a space, punctuation or a Chinese character, so "No.1" or "CIS" are not options.
@@ -92,7 +92,8 @@ def stored_key(item_text: str) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s()（）《》“”\"'、,，。.;；:：!?？！]", "", normalize(text))
+    """:func:`squash` without punctuation either: options and stems compare on their words."""
+    return re.sub(r"[()（）《》“”\"'、,，。.;；:：!?？！]", "", squash(text))
 
 
 def similarity(a: str, b: str) -> float:

@@ -48,5 +48,11 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+def squash(text: str) -> str:
+    """:func:`normalize` with all whitespace removed: the form for "does A contain B" checks
+    across script, width and PDF spacing (``客戶服 務`` → ``客户服务``)."""
+    return "".join(normalize(text).split())
+
+
 def is_cjk(char: str) -> bool:
     return bool(re.match(rf"[{_CJK}]", char))
