@@ -13,7 +13,6 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .assistant import Assistant
-from .corpus import load_corpus
 from .coverage import sources as find_sources
 from .errors import CsbotError, QuestionError, UnknownDocumentError
 from .followup import resolve_followup
@@ -256,9 +255,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         """Raw source lines ``start``–``end`` (1-based, clamped to the document, at most 400)."""
         if doc_id not in assistant.documents:  # only ids of the corpus ever reach the disk
             raise HTTPException(status_code=404, detail=f"unknown document {doc_id!r}")
-        corpus = load_corpus(assistant.settings.corpus_dir)
-        info = corpus.get(doc_id)
-        lines = corpus.raw_lines(info)
+        info = assistant.corpus.get(doc_id)
+        lines = assistant.corpus.raw_lines(info)
         total = len(lines)
         first = min(max(1, start), max(total, 1))
         last = min(max(first, end if end is not None else first + 199), total, first + 399)

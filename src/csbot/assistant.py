@@ -28,7 +28,8 @@ class Assistant:
         self.retriever = Retriever(
             index, self.embedder, settings.candidates, settings.rrf_k, settings.fusion, settings.bm25_weight
         )
-        self.documents = {d.doc_id: d for d in load_corpus(settings.corpus_dir).documents}
+        self.corpus = load_corpus(settings.corpus_dir)
+        self.documents = {d.doc_id: d for d in self.corpus.documents}
         self.builder = AnswerBuilder(self.retriever, self.documents)
         self.manifest = index.manifest
 
@@ -60,9 +61,10 @@ class Assistant:
         if k < 1:
             raise QuestionError("top_k must be at least 1")
         timings: dict[str, float] = {}
-        t = time.perf_counter()
-        terms = self.retriever.query_terms(text)
-        timings["normalize"] = round((time.perf_counter() - t) * 1000, 3)
+        if explain:  # the search tokenizes the question itself; this copy is only for the report
+            t = time.perf_counter()
+            terms = self.retriever.query_terms(text)
+            timings["normalize"] = round((time.perf_counter() - t) * 1000, 3)
         hits = self.retriever.search(text, k=k, mode=mode, timings=timings)
         t = time.perf_counter()
         answer = self.builder.build(text, hits, mode)

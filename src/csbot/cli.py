@@ -133,7 +133,7 @@ def serve(
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import uvicorn
 
-    _settings()  # the environment defaults, also for worker processes
+    settings = _settings()  # also sets the environment defaults that worker processes inherit
     if workers > 1:
         uvicorn.run(
             "csbot.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
@@ -141,7 +141,7 @@ def serve(
     else:
         from .api import create_app
 
-        uvicorn.run(create_app(_settings()), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 @app.command()
