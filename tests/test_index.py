@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from csbot.assistant import Assistant
 from csbot.embedder import HashEmbedder
 from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QuestionError
 from csbot.index_store import build_index, load_index
+from csbot.retrieve import Retriever
 from csbot.settings import Settings, load_settings
 
 
 def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
     d = fake_index.index_dir
-    assert {p.name for p in d.iterdir()} == {"manifest.json", "passages.jsonl", "bm25", "faiss.index"}
+    assert {p.name for p in d.iterdir()} == {
+        "manifest.json",
+        "passages.jsonl",
+        "bm25",
+        "faiss.index",
+        "units.npy",
+    }
     manifest = json.loads((d / "manifest.json").read_text())
     assert manifest["model"] == "fake" and manifest["dimension"] == 256
     assert manifest["passage_count"] == len((d / "passages.jsonl").read_text().splitlines())
+    assert manifest["vector_count"] > 2 * manifest["passage_count"]  # passages and their sentences
     assert len(manifest["corpus_hash"]) == 64 and manifest["versions"]["bm25s"]
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".index")]  # no temp dirs left
 
@@ -45,6 +54,40 @@ def test_damaged_files_are_reported(fake_index: Settings) -> None:
     (fake_index.index_dir / "faiss.index").write_bytes(b"garbage")
     with pytest.raises(IndexCorruptError, match="run `csbot build`"):
         load_index(fake_index)
+
+
+def test_units_that_do_not_match_the_vectors_are_reported(fake_index: Settings) -> None:
+    path = fake_index.index_dir / "units.npy"
+    np.save(path, np.load(path)[:-5])
+    with pytest.raises(IndexCorruptError, match="incomplete"):
+        load_index(fake_index)
+    path.write_bytes(b"not numpy")
+    with pytest.raises(IndexCorruptError, match="damaged"):
+        load_index(fake_index)
+
+
+def test_every_unit_is_a_passage_or_a_sentence_window_of_it(fake_index: Settings) -> None:
+    index = load_index(fake_index)
+    n = len(index.passages)
+    for row, (pid, start, end) in enumerate(index.units.tolist()):
+        text = index.passages[pid].text
+        if row < n:
+            assert (pid, start, end) == (row, 0, len(text))
+        else:
+            assert 0 <= start < end < len(text) + 1 and (end - start) < len(text)
+            assert len(text[start:end].strip()) >= 4
+
+
+def test_dense_scores_a_passage_by_its_closest_sentence(fake_index: Settings) -> None:
+    index = load_index(fake_index)
+    retriever = Retriever(index, HashEmbedder())
+    p = max(index.passages, key=lambda p: len(p.text))
+    sentence = max(p.text.split("\n"), key=len)  # one line of a long passage, asked verbatim
+    hit = retriever.search(sentence, k=1, mode="dense")[0]
+    assert hit.passage.passage_id == p.passage_id
+    start, end = hit.dense_span or (0, 0)
+    assert sentence.strip() in p.text[start:end] or p.text[start:end] in sentence
+    assert hit.dense_score > 0.99  # the sentence's own vector, not the diluted passage's
 
 
 def test_truncated_passages_are_reported(fake_index: Settings) -> None:

@@ -131,6 +131,10 @@ class PreparedE5Embedder:
     def embed_batch(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         torch = self._torch
         prefix = self.prefixes[kind]
+        # batches of similar length pad little (as sentence-transformers does); rows go back
+        # into the caller's order at the end
+        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+        texts = [texts[i] for i in order]
         batches = range(0, len(texts), 32)
         if self.show_progress and len(texts) > 32:
             from tqdm import tqdm
@@ -148,7 +152,9 @@ class PreparedE5Embedder:
                 out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
         if not out:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32)
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        vectors[order] = np.concatenate(out)
+        return vectors
 
 
 def make_embedder(settings: Settings, prepare: bool = False) -> Embedder:

@@ -18,6 +18,7 @@ LIST_Q = re.compile(
 )
 DEFINITION_Q = re.compile(r"什么是|是指|含义|涵义|定义|意思|何谓|概念|指的是|是什么")
 FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国家|几年|几月|第几|多长|多久")
+SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one
 DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
 
 # An item of an enumeration: ①, (1), 1. 1、 (not 1.5), 一、
@@ -129,11 +130,11 @@ def extract_span(
         return Span(best.start, len(text))  # a lead without numbered items: what follows it
     end = best.end
     following = [s for s in sents if s.start >= best.end]
-    if following and (qtype in ("definition", "general", "list") or end - best.start < 25):
+    if following and (qtype in ("definition", "general", "list") or end - best.start < SHORT_SENTENCE):
         nxt = following[0]
         same_line = "\n" not in text[best.end : nxt.start]
         if (
-            end - best.start < 25
+            end - best.start < SHORT_SENTENCE
             or text[best.end - 1] in ",，;；"
             or (qtype == "list")
             or (qtype == "general" and same_line)
@@ -142,21 +143,25 @@ def extract_span(
     return Span(best.start, end)
 
 
+def windows(text: str) -> list[Span]:
+    """Every sentence, and a short one (under 25 characters, e.g. ``①服务的无形性;``) also
+    together with the next, which often carries its explanation."""
+    sents = sentences(text)
+    out: list[Span] = []
+    for i, s in enumerate(sents):
+        out.append(s)
+        if s.end - s.start < SHORT_SENTENCE and i + 1 < len(sents):
+            out.append(Span(s.start, sents[i + 1].end))
+    return out
+
+
 def ranked_sentences(
     text: str, weight: Callable[[str], float], keep: float = 0.5, limit: int = 6
 ) -> list[str]:
-    """Sentences scoring at least ``keep`` × the best score, best first (at most ``limit``).
-
-    A short sentence (under 25 characters, e.g. ``①服务的无形性;``) is also read together
-    with the next one, which often carries its explanation.
-    """
-    sents = sentences(text)
-    windows = []
-    for i, s in enumerate(sents):
-        windows.append(text[s.start : s.end])
-        if s.end - s.start < 25 and i + 1 < len(sents):
-            windows.append(text[s.start : sents[i + 1].end])
-    scored = sorted(((weight(w), -i, w) for i, w in enumerate(windows)), reverse=True)
+    """The :func:`windows` scoring at least ``keep`` × the best score, best first (at most
+    ``limit``)."""
+    texts = [text[w.start : w.end] for w in windows(text)]
+    scored = sorted(((weight(w), -i, w) for i, w in enumerate(texts)), reverse=True)
     if not scored or scored[0][0] <= 0:
         return []
     return [t for w, _, t in scored[:limit] if w >= keep * scored[0][0]]

@@ -1,4 +1,9 @@
-"""The index directory: ``manifest.json``, ``passages.jsonl``, ``bm25/``, ``faiss.index``.
+"""The index directory: ``manifest.json``, ``passages.jsonl``, ``bm25/``, ``faiss.index``,
+``units.npy``.
+
+The vector index holds one vector per passage and one per sentence window of it (a
+definition or a list's lead is often one sentence of a longer passage); ``units.npy`` says,
+for each vector, which passage and which characters of its text it encodes.
 
 ``build_index`` writes everything into a temporary sibling directory and renames it into
 place, so an interrupted build leaves the previous index usable. ``load_index`` checks the
@@ -25,17 +30,20 @@ from .clean import clean_document
 from .corpus import Corpus, load_corpus
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .extract import windows
 from .records import Passage
 from .segment import tokenize
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
+UNITS_FILE = "units.npy"
+MIN_UNIT_CHARS = 4  # shorter windows (``二、``) carry no meaning of their own
 _LIBRARIES = ("bm25s", "faiss-cpu", "jieba", "sentence-transformers", "torch", "opencc")
 
 
@@ -47,6 +55,7 @@ class Index:
     passages: list[Passage]
     bm25: Any
     vectors: Any  # faiss.IndexFlatIP
+    units: np.ndarray  # int32 (vectors, 3): passage row, start, end of the text encoded
 
 
 def _version(dist: str) -> str:
@@ -72,6 +81,17 @@ def bm25_text(p: Passage) -> str:
     return p.text if heading in p.text else f"{heading}\n{p.text}"
 
 
+def dense_units(passages: list[Passage]) -> np.ndarray:
+    """Rows ``(passage row, start, end)``: every passage whole, then its sentence windows
+    (:func:`csbot.extract.windows`) that are neither tiny nor the whole passage."""
+    rows = [(i, 0, len(p.text)) for i, p in enumerate(passages)]
+    for i, p in enumerate(passages):
+        for w in windows(p.text):
+            if len(p.text[w.start : w.end].strip()) >= MIN_UNIT_CHARS and (w.end - w.start) < len(p.text):
+                rows.append((i, w.start, w.end))
+    return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
+
+
 def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     """Build the index for ``settings.corpus_dir`` into ``settings.index_dir``.
 
@@ -87,7 +107,8 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     logger.info("%d passages from %d documents", len(passages), len(corpus.documents))
     bm25 = bm25s.BM25()
     bm25.index([tokenize(bm25_text(p)) for p in passages], show_progress=False)
-    vectors = embedder.embed_batch([p.text for p in passages], kind="passage")
+    units = dense_units(passages)
+    vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
     manifest = {
@@ -100,6 +121,7 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "passage_prefix": settings.passage_prefix,
         "dimension": int(vectors.shape[1]),
         "passage_count": len(passages),
+        "vector_count": len(units),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 2),
         "versions": {"csbot": __version__, **{lib: _version(lib) for lib in _LIBRARIES}},
@@ -113,6 +135,7 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
         bm25.save(str(tmp / BM25_DIR), show_progress=False)
         faiss.write_index(flat, str(tmp / FAISS_FILE))
+        np.save(tmp / UNITS_FILE, units)
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _swap_into_place(tmp, target)
     finally:
@@ -187,13 +210,22 @@ def load_index(settings: Settings) -> Index:
             passages = [_passage(json.loads(line)) for line in fh if line.strip()]
         bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
         vectors = faiss.read_index(str(index_dir / FAISS_FILE))
+        units = np.load(index_dir / UNITS_FILE, allow_pickle=False)
     except Exception as exc:  # json, numpy, faiss all raise their own kinds for a bad file
         raise IndexCorruptError(
             f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); run `csbot build`"
         ) from exc
-    if len(passages) != manifest.get("passage_count") or vectors.ntotal != len(passages):
+    n = len(passages)
+    units_ok = (
+        units.ndim == 2
+        and units.shape == (vectors.ntotal, 3)
+        and bool((units[:n, 0] == np.arange(n)).all())
+        and bool(((units[:, 0] >= 0) & (units[:, 0] < n)).all())
+    )
+    if n != manifest.get("passage_count") or vectors.ntotal != manifest.get("vector_count") or not units_ok:
         raise IndexCorruptError(
-            f"the index in {index_dir} is incomplete ({len(passages)} passages, "
-            f"{vectors.ntotal} vectors, manifest says {manifest.get('passage_count')}); run `csbot build`"
+            f"the index in {index_dir} is incomplete ({n} passages, {vectors.ntotal} vectors, "
+            f"{len(units)} units; manifest says {manifest.get('passage_count')} and "
+            f"{manifest.get('vector_count')}); run `csbot build`"
         )
-    return Index(manifest=manifest, passages=passages, bm25=bm25, vectors=vectors)
+    return Index(manifest=manifest, passages=passages, bm25=bm25, vectors=vectors, units=units)

@@ -82,6 +82,7 @@ class Hit:
     dense_rank: int | None = None
     bm25_score: float = 0.0
     dense_score: float = 0.0
+    dense_span: tuple[int, int] | None = None  # the part of the text the dense score is for
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""Hybrid retrieval: BM25 over jieba tokens and dense vectors in FAISS, fused by RRF."""
+"""Hybrid retrieval: BM25 over jieba tokens and dense vectors in FAISS, fused."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -27,6 +27,7 @@ class Ranked:
 
     ids: list[int]
     scores: dict[int, float]
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # dense: the closest unit
 
 
 class Retriever:
@@ -93,17 +94,24 @@ class Retriever:
         return vector
 
     def dense(self, question: str) -> Ranked:
+        """Passages by the cosine of their closest vector: the whole passage or one of its
+        sentence windows (``units``), whichever is nearer the question."""
         text = retrieval_text(question)
         if not text:
             return Ranked([], {})
         vector = self._query_vector(text)
-        k = self.index.vectors.ntotal
-        sims, idx = self.index.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), k)
-        pairs = sorted(
-            ((int(i), round(float(s), 6)) for i, s in zip(idx[0], sims[0], strict=False) if i >= 0),
-            key=lambda p: (-p[1], p[0]),
-        )
-        return Ranked([i for i, _ in pairs], dict(pairs))
+        units = self.index.units
+        total = len(units)
+        sims, idx = self.index.vectors.search(vector, total)
+        score = np.full(total, -np.inf)
+        found = idx[0] >= 0
+        score[idx[0][found]] = np.round(sims[0][found], 6)
+        owner = units[:, 0]
+        by_owner = np.lexsort((np.arange(total), -score, owner))  # passage, then best first
+        closest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]  # one per passage
+        pairs = sorted(((int(owner[u]), float(score[u])) for u in closest), key=lambda p: (-p[1], p[0]))
+        spans = {int(owner[u]): (int(units[u, 1]), int(units[u, 2])) for u in closest}
+        return Ranked([i for i, _ in pairs], dict(pairs), spans)
 
     def search(
         self, question: str, k: int = 5, mode: Mode = "hybrid", timings: dict[str, float] | None = None
@@ -144,6 +152,7 @@ class Retriever:
                 dense_rank=dense_rank.get(i),
                 bm25_score=round(lexical.scores.get(i, 0.0), 6),
                 dense_score=semantic.scores.get(i, 0.0),
+                dense_span=semantic.spans.get(i),
             )
             for i, score in order[:k]
         ]
