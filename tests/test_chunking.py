@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from conftest import CORPUS
-from csbot.chunking import MAX_CHARS, chunk_document, heading_level, heading_title
+from csbot.assistant import Assistant
+from csbot.chunking import MAX_CHARS, asks_share, chunk_document, heading_level, heading_title
 from csbot.clean import clean_document
 from csbot.corpus import load_corpus
 from csbot.records import DocumentInfo
+from csbot.settings import Settings
 
 CORPUS_ = load_corpus(CORPUS)
 
@@ -105,3 +107,26 @@ def test_traditional_document_is_shown_as_written() -> None:
     ps = _passages("gd-selfstudy-syllabus")
     assert any("客戶服務" in p.text for p in ps)
     assert all("客户服务" not in p.text for p in ps)
+
+
+def test_a_question_list_is_kind_questions_and_an_answered_question_is_not() -> None:
+    assert asks_share("1. 什么是客户服务?客户服务的目的是什么?2. 列举三种常见的客户服务渠道。") == 1.0
+    assert asks_share("簡述優質客戶服務的特征與基本技巧") == 1.0
+    assert asks_share("客户是指一群具有消费能力或消费潜力的人。") == 0.0
+    bank = [p for p in _passages("l3-lecture-notes") if p.text.startswith("题库一")]
+    assert bank and bank[0].kind == "questions"
+    answered = next(p for p in _passages("l3-lecture-notes") if "六步法" in p.text)
+    assert answered.kind != "questions"  # the question is short, its answer long
+    assert all(p.kind != "questions" for p in _passages("l3-lecture-notes") if p.kind == "exam-item")
+
+
+def test_question_lists_rank_below_passages_that_answer(fake_index: Settings) -> None:
+    retriever = Assistant(fake_index).retriever
+    question = "如何提供良好的客户体验?"
+    raw = retriever.bm25(question)
+    hits = retriever.search(question, k=len(raw.ids), mode="bm25")
+    assert any(h.passage.kind == "questions" for h in hits[:10])
+    for h in hits:  # question lists at half their score, everything else as BM25 scored it
+        half = 0.5 if h.passage.kind == "questions" else 1.0
+        assert h.score == round(raw.scores[h.passage.passage_id] * half, 6)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -10,7 +10,9 @@ lines, so structure is found inside lines as well as at line starts:
   several items on one line are split by their running numbers;
 * everything else is packed into passages of roughly 80–400 characters, an enumerated
   list staying with its lead sentence where it fits. A passage never crosses a document
-  and knows its raw line span.
+  and knows its raw line span;
+* a passage made mostly of questions without answers (a 题库 list, a sample paper) is
+  kind ``questions``: retrieval ranks it below passages that answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .extract import sentences
 from .records import Document, Passage
 
 MAX_CHARS = 400
@@ -57,6 +60,12 @@ OPTION_LINE = re.compile(r"^[(（]?A[)）]?[、.．\s]")
 LEADING_NUMBER = re.compile(r"^\d{1,3}[、.．]")
 ITEM_NUMBER = re.compile(r"(?<!\d)(\d{1,3})[、.．](?!\d)")
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+# A sentence that asks rather than tells: ends in a question mark, or sets a task
+# (``3. 解释什么是客户体验…``, ``簡述優質客戶服務的特征``).
+ASKS = re.compile(
+    r"[?？]\s*$|^\s*(?:\d{1,2}\s*[.、．]\s*)?(?:请|請)?(?:简述|簡述|试述|試述|论述|論述|列举|列舉|解释|解釋|描述|说明|說明|谈谈|談談|请回答|請回答)"
+)
+QUESTIONS_SHARE = 0.5
 
 
 @dataclass
@@ -237,6 +246,8 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
             return
         start += len(raw) - len(raw.lstrip())
         end = start + len(body)
+        if kind != "exam-item" and asks_share(body) >= QUESTIONS_SHARE:
+            kind = "questions"
         line_map = [(0, doc.raw_line_at(start))]
         for offset, number in zip(doc.line_starts, doc.line_numbers, strict=True):
             if start < offset < end and number != line_map[-1][1]:
@@ -294,6 +305,15 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
         buf.append(unit)
     flush()
     return passages
+
+
+def asks_share(text: str) -> float:
+    """The share of ``text`` (in characters) in sentences that ask rather than tell: a
+    passage of mostly such sentences (a question list, a sample paper) answers nothing."""
+    spans = sentences(text)
+    total = sum(s.end - s.start for s in spans)
+    asking = sum(s.end - s.start for s in spans if ASKS.search(text[s.start : s.end]))
+    return asking / total if total else 0.0
 
 
 def units_of(doc: Document) -> list[_Unit]:

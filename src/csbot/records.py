@@ -60,7 +60,7 @@ class Passage:
     text: str
     line_start: int
     line_end: int
-    kind: str = "text"  # text | list | exam-item
+    kind: str = "text"  # text | list | exam-item | questions
     # (offset in text, raw line) wherever the raw line changes: maps any span back to lines
     line_map: tuple[tuple[int, int], ...] = ()
 

@@ -19,6 +19,9 @@ from .segment import tokenize
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 QUERY_CACHE = 4096
+# A passage that only asks questions (a 题库 list) matches a student's question word for
+# word yet answers nothing: its score is halved, so it stays findable as related reading.
+QUESTIONS_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class Retriever:
                     [{i: lexical.scores[i] for i in top_lex}, {i: semantic.scores[i] for i in top_sem}],
                     [self.bm25_weight, 1.0 - self.bm25_weight],
                 )
+        order = self._demote_questions(order)
         bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
         dense_rank = {pid: r for r, pid in enumerate(semantic.ids, start=1)}
         hits = [
@@ -158,6 +162,15 @@ class Retriever:
         ]
         clock.lap("fuse")
         return hits
+
+    def _demote_questions(self, order: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Scale the score of question-list passages by :data:`QUESTIONS_WEIGHT` and re-sort:
+        they share a question's words but answer nothing."""
+        passages = self.index.passages
+        if not any(passages[i].kind == "questions" for i, _ in order):
+            return order
+        scaled = [(i, s * QUESTIONS_WEIGHT if passages[i].kind == "questions" else s) for i, s in order]
+        return sorted(scaled, key=lambda p: (-p[1], p[0]))
 
 
 class _Clock:
