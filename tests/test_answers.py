@@ -54,6 +54,20 @@ def test_fact_question_gets_the_sentence_with_the_fact() -> None:
     )
 
 
+def test_the_dense_pick_settles_a_paraphrase_with_few_shared_words() -> None:
+    text = "服务能创造价值,服务不能没有客户。\n④服务的易失性。(指服务不能被储存、转售或者退回的特性)"
+    question = "服务能不能存起来以后再卖?"
+
+    def weight(sentence: str) -> float:  # the first shares more words, but not twice as many
+        return 1.8 if sentence.startswith("服务能") else 1.0
+
+    plain = extract_span(question, text, "text", weight)
+    assert text[plain.start : plain.end].startswith("服务能创造价值")
+    near = (text.index("④"), len(text))
+    lifted = extract_span(question, text, "text", weight, near=near)
+    assert text[lifted.start : lifted.end].startswith("④服务的易失性")
+
+
 def test_exam_items_answer_whole() -> None:
     item = "2、市场营销学诞生于20世纪的( )。\nA、欧洲B、日本C、中国D、美国正确答案:D"
     assert span_text("市场营销学诞生于哪里", item, kind="exam-item") == item

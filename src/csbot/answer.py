@@ -156,8 +156,10 @@ class AnswerBuilder:
         )
 
     def _span(self, question: str, hits: Sequence[Hit], rank: int) -> _Extract:
-        p = hits[rank - 1].passage
-        return _Extract(rank, extract_span(question, p.text, p.kind, self._weight(question)))
+        hit = hits[rank - 1]
+        p = hit.passage
+        near = hit.dense_span if hit.dense_span and hit.dense_span != (0, len(p.text)) else None
+        return _Extract(rank, extract_span(question, p.text, p.kind, self._weight(question), near=near))
 
     def _bank(
         self, exam: ExamQuestion | None, question: str, hits: Sequence[Hit]

@@ -18,6 +18,10 @@ LIST_Q = re.compile(
 )
 DEFINITION_Q = re.compile(r"什么是|是指|含义|涵义|定义|意思|何谓|概念|指的是|是什么")
 FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国家|几年|几月|第几|多长|多久")
+# The sentence window the question's vector is closest to (the dense retriever's pick)
+# gets this share of the best sentence's lexical score on top of its own: it settles a
+# paraphrase that shares few words with the answering sentence.
+NEAR_LIFT = 0.5
 SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one
 DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
 
@@ -91,7 +95,12 @@ def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
 
 
 def extract_span(
-    question: str, text: str, kind: str, weight: Callable[[str], float], allow_list: bool = True
+    question: str,
+    text: str,
+    kind: str,
+    weight: Callable[[str], float],
+    allow_list: bool = True,
+    near: tuple[int, int] | None = None,
 ) -> Span:
     """Pick the answering span of ``text``.
 
@@ -101,6 +110,7 @@ def extract_span(
         kind: the passage kind (an ``exam-item`` answers whole).
         weight: the score of a sentence for the question (e.g. IDF-weighted term overlap).
         allow_list: whether a list following the best sentence may be returned whole.
+        near: ``(start, end)`` of the window the question's vector is closest to, if any.
     """
     if kind == "exam-item":
         return Span(0, len(text))
@@ -108,9 +118,11 @@ def extract_span(
     if not sents:
         return Span(0, len(text))
     qtype = question_type(question)
+    base = [weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]) for s in sents]
+    lift = NEAR_LIFT * max(base) if near and max(base) > 0 else 0.0
     scored = [
-        (weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]), -i, s)
-        for i, s in enumerate(sents)
+        (b + (lift if near and s.start < near[1] and near[0] < s.end else 0.0), -i, s)
+        for i, (b, s) in enumerate(zip(base, sents, strict=True))
     ]
     best = max(scored)[2]
     i = sents.index(best)
