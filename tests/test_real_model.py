@@ -108,16 +108,18 @@ def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> N
     assert out.stdout.strip() == here
 
 
-def test_fast_loader_gives_sentence_transformers_vectors(real: Settings) -> None:
-    from csbot.embedder import PreparedE5Embedder, SentenceTransformerEmbedder
+def test_onnx_runtime_gives_sentence_transformers_vectors(real: Settings) -> None:
+    from csbot.embedder import OnnxE5Embedder, SentenceTransformerEmbedder
     from csbot.model_prep import prepared_model_dir
 
     location = str(prepared_model_dir(real))
-    fast = PreparedE5Embedder(location, "query: ", "passage: ")
+    fast = OnnxE5Embedder(location, "query: ", "passage: ", threads=2)
     reference = SentenceTransformerEmbedder("reference", location, "query: ", "passage: ")
     texts = ["投诉处理的六步法是什么?", "客戶服務管理課程", "What is a career anchor?", "服务" * 400]
     for kind in ("query", "passage"):
         assert np.allclose(fast.embed_batch(texts, kind), reference.embed_batch(texts, kind), atol=1e-5)
+        one_by_one = np.stack([fast.embed_batch([t], kind)[0] for t in texts])
+        assert np.allclose(one_by_one, fast.embed_batch(texts, kind), atol=1e-5)  # padding changes nothing
 
 
 def test_sources_lists_every_covering_document(assistant: Assistant) -> None:
@@ -137,3 +139,22 @@ def test_coverage_finds_covered_points_and_gaps(assistant: Assistant) -> None:
     assert not rows["客户服务职能专家"].gap
     assert rows["CTI技術及其功能"].gap  # only the syllabus names it
     assert 0 < sum(r.gap for r in rows.values()) < len(rows)
+
+
+def test_answering_loads_neither_torch_nor_transformers(real: Settings) -> None:
+    code = (
+        "import sys\n"
+        "from csbot.assistant import Assistant\n"
+        "from csbot.settings import load_settings\n"
+        "Assistant(load_settings()).ask('什么是客我关系?')\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    env = {
+        **os.environ,
+        "CSBOT_HOME": str(real.home),
+        "CSBOT_CORPUS": str(real.corpus_dir),
+        "CSBOT_INDEX": str(real.index_dir),
+        "CSBOT_MODEL": real.model,
+    }
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]"  # a cold `csbot ask` pays for ONNX Runtime only

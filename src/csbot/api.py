@@ -179,6 +179,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 app.state.assistant = None
                 app.state.load_error = str(exc)
         yield
+        if app.state.log is not None:
+            app.state.log.close()
 
     app = FastAPI(
         title="csbot",

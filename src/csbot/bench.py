@@ -30,7 +30,7 @@ def main() -> None:
     quiet_offline_env()
     settings = load_settings()
     started = time.perf_counter()
-    build_index(settings, make_embedder(settings, prepare=True))
+    build_index(settings, make_embedder(settings, prepare=True, threads=0))
     build_s = time.perf_counter() - started
     assistant = Assistant(settings)
     questions = [q.question for q in load_questions(Path("eval/questions.jsonl"))] * ROUNDS

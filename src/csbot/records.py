@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -133,7 +134,7 @@ class Answer:
             "message": self.message,
         }
         if self.choice is not None:
-            out["choice"] = self.choice
+            out["choice"] = copy.deepcopy(self.choice)  # answers are cached: no caller edits the original
         if self.explain is not None:
-            out["explain"] = self.explain
+            out["explain"] = copy.deepcopy(self.explain)
         return out
