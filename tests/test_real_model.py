@@ -108,18 +108,21 @@ def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> N
     assert out.stdout.strip() == here
 
 
-def test_onnx_runtime_gives_sentence_transformers_vectors(real: Settings) -> None:
+def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assistant: Assistant) -> None:
     from csbot.embedder import OnnxE5Embedder, SentenceTransformerEmbedder
     from csbot.model_prep import prepared_model_dir
 
     location = str(prepared_model_dir(real))
     fast = OnnxE5Embedder(location, "query: ", "passage: ", threads=2)
     reference = SentenceTransformerEmbedder("reference", location, "query: ", "passage: ")
-    texts = ["投诉处理的六步法是什么?", "客戶服務管理課程", "What is a career anchor?", "服务" * 400]
-    for kind in ("query", "passage"):
-        assert np.allclose(fast.embed_batch(texts, kind), reference.embed_batch(texts, kind), atol=1e-5)
-        one_by_one = np.stack([fast.embed_batch([t], kind)[0] for t in texts])
-        assert np.allclose(one_by_one, fast.embed_batch(texts, kind), atol=1e-5)  # padding changes nothing
+    questions = ["投诉处理的六步法是什么?", "客戶服務管理課程", "What is a career anchor?"]
+    passages = [p.text for p in assistant.retriever.index.passages]
+    for kind, texts in (("query", questions), ("passage", passages)):
+        cosines = (fast.embed_batch(texts, kind) * reference.embed_batch(texts, kind)).sum(axis=1)
+        assert cosines.min() >= 0.99, cosines.min()  # int8 weights against the float model
+    texts = [*questions, "服务" * 400]  # the last one is cut at 512 tokens
+    one_by_one = np.stack([fast.embed_batch([t], "query")[0] for t in texts])
+    assert np.array_equal(one_by_one, fast.embed_batch(texts, "query"))  # no text depends on another
 
 
 def test_sources_lists_every_covering_document(assistant: Assistant) -> None:

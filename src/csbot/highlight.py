@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from .textnorm import to_simplified
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+@lru_cache(maxsize=4096)  # citations repeat: each passage is folded once
+def _normalized_with_map(text: str) -> tuple[str, tuple[int, ...]]:
     """``text`` folded (NFKC, Simplified, lower case, no whitespace) and, for each folded
     character, the offset of the original character it came from."""
     chars: list[str] = []
@@ -21,7 +23,7 @@ def _normalized_with_map(text: str) -> tuple[str, list[int]]:
     simplified = to_simplified(joined)
     if len(simplified) != len(joined):  # a phrase conversion changed length: go char by char
         simplified = "".join(to_simplified(c)[:1] or c for c in chars)
-    return simplified, origin
+    return simplified, tuple(origin)
 
 
 def term_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:

