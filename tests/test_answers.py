@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from csbot.assistant import Assistant
-from csbot.exam import from_evidence, from_question_bank, option_support, parse_exam, single_from_sentences
+from csbot.exam import (
+    from_evidence,
+    from_question_bank,
+    option_support,
+    parse_exam,
+    shared_words,
+    single_from_sentences,
+)
 from csbot.extract import extract_span, question_type, sentences
 from csbot.highlight import term_spans
 from csbot.segment import tokenize
@@ -198,3 +205,31 @@ def test_not_covered_answer_is_null_with_a_message(fake_index: Settings) -> None
     answer = Assistant(fake_index).ask("Python 的列表推导式怎么写?", mode="bm25").to_dict()
     assert answer["answer"] is None and not answer["confident"]
     assert answer["message"] and answer["citations"]
+
+
+def test_options_are_told_apart_by_the_words_they_do_not_share() -> None:
+    q = parse_exam(
+        "下列关于服务特性的理解哪个不正确? A.服务具有无形性 B.服务的无偿性 C.服务具有不可分性 D.服务具有易消失性"
+    )
+    assert q is not None and q.negated
+    evidence = "客户服务有五大特性:无形性、不可分性、易消失性、有偿性和易变性"
+    shared = shared_words(q.options, tokenize)
+    assert "服务" in shared
+    assert from_evidence(q, evidence, lambda o, e: option_support(o, e, tokenize, shared)) == ["B"]
+    # counted with "服务", the wrong option looks half supported and nothing can be decided
+    assert from_evidence(q, evidence, support) == []
+
+
+def test_a_stem_about_a_list_can_still_ask_for_one_item(fake_index: Settings) -> None:
+    answer = Assistant(fake_index).ask(
+        "服务的构成要素中,服务的接受者是( ) A.主体 B.客体 C.媒介 D.载体", mode="bm25"
+    )
+    assert answer.choice is not None and answer.choice["suggested"] == ["B"]
+
+
+def test_an_item_under_its_lead_decides(fake_index: Settings) -> None:
+    answer = Assistant(fake_index).ask(
+        "英文SERVICE中的“S”代表( ) A.微笑待客 B.精通业务 C.亲切友善 D.邀请光临", mode="bm25"
+    )
+    assert answer.choice is not None and answer.choice["suggested"] == ["A"]
+    assert answer.confident

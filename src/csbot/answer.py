@@ -14,9 +14,10 @@ from .exam import (
     from_question_bank,
     option_support,
     parse_exam,
+    shared_words,
     single_from_sentences,
 )
-from .extract import LIST_Q, Span, extract_span, ranked_sentences
+from .extract import LIST_Q, Span, extract_span, windows
 from .highlight import term_spans
 from .question import retrieval_text
 from .records import Answer, Citation, DocumentInfo, Hit
@@ -35,7 +36,8 @@ COVERAGE_BM25_ONLY = 0.50
 # multilingual model can vouch; its cross-lingual cosines run lower (0.76–0.87 on the dev set
 # for answerable questions, ≤ 0.76 for off-topic ones).
 DENSE_CROSS_LINGUAL = 0.80
-STEM_MATCH = 0.35  # a sentence must hold this share of the stem's (IDF-weighted) words to decide
+STEM_MATCH = 0.35  # a passage must hold this share of the stem's (IDF-weighted) words in one sentence
+ITEM_SHARE = 0.5  # and the sentence that decides at least half as much
 NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
 UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
 
@@ -175,33 +177,45 @@ class AnswerBuilder:
     def _from_evidence(self, exam: ExamQuestion, hits: Sequence[Hit]) -> tuple[Choice, int | None]:
         """Score the options against the part of a study passage that answers the stem.
 
-        The focus is the span :func:`extract_span` picks for the stem alone — the sentence
-        stating the fact, or the whole list when the stem asks about a list (包括, 不属于,
-        以上都是, 多选) — so options that merely occur elsewhere in the passage do not count.
+        A stem about a whole list (不属于, 以上都是, 多选) is checked against the list
+        :func:`extract_span` picks for the stem; a single-choice stem against the sentence
+        windows that name exactly one option (:func:`single_from_sentences`), and only then,
+        if its words ask about a list (包括, 要素), against the list. Options that merely
+        occur elsewhere in the passage do not count.
         """
-        list_like = (
-            exam.negated
-            or exam.multiple
-            or bool(LIST_Q.search(exam.stem))
-            or any(ALL_OF_ABOVE.search(v) for v in exam.options.values())
+        whole_list = (
+            exam.negated or exam.multiple or any(ALL_OF_ABOVE.search(v) for v in exam.options.values())
         )
         weight = self._weight(exam.stem)
+        floor = STEM_MATCH * weight(exam.stem)
+
+        shared = shared_words(exam.options, tokenize)
 
         def support(option: str, evidence: str) -> float:
-            return option_support(option, evidence, tokenize)
+            return option_support(option, evidence, tokenize, shared)
+
+        def from_list(hit: Hit) -> list[str]:
+            text = hit.passage.text
+            span = extract_span(exam.stem, text, hit.passage.kind, weight, allow_list=True)
+            return from_evidence(exam, text[span.start : span.end], support)
+
+        def from_sentences(hit: Hit) -> list[str]:
+            text = hit.passage.text
+            scored = [(weight(text[w.start : w.end]), text[w.start : w.end]) for w in windows(text)]
+            if not scored or max(w for w, _ in scored) < floor:  # the passage is not about the stem
+                return []
+            # a sentence under a lead that carries the stem's words (“S”表示微笑待客 under
+            # 英文中的服务(SERVICE)…) may hold fewer of them itself
+            close = sorted((p for p in scored if p[0] >= floor * ITEM_SHARE), key=lambda p: -p[0])
+            return single_from_sentences(exam, close, support)
 
         for rank, hit in enumerate(hits[:5], start=1):
             if hit.passage.kind == "exam-item":
                 continue
-            text = hit.passage.text
-            if list_like:
-                span = extract_span(exam.stem, text, hit.passage.kind, weight, allow_list=True)
-                focus = text[span.start : span.end]
-                suggested = from_evidence(exam, focus, support)
+            if whole_list:
+                suggested = from_list(hit)
             else:
-                close = [(weight(t), t) for t in ranked_sentences(text, weight)]
-                close = [(w, t) for w, t in close if w >= STEM_MATCH * weight(exam.stem)]
-                suggested = single_from_sentences(exam, close, support)
+                suggested = from_sentences(hit) or (from_list(hit) if LIST_Q.search(exam.stem) else [])
             if suggested:
                 return Choice(exam.options, suggested, rank, "evidence"), rank
         return Choice(exam.options, [], None, "undecided"), None

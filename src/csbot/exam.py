@@ -189,13 +189,28 @@ def from_evidence(question: ExamQuestion, evidence: str, support: Callable[[str,
     return []
 
 
-def option_support(option: str, evidence: str, tokens: Callable[[str], Sequence[str]]) -> float:
+def shared_words(options: dict[str, str], tokens: Callable[[str], Sequence[str]]) -> frozenset[str]:
+    """Words every one of three or more options uses (``服务`` in ``服务具有无形性`` /
+    ``服务的无偿性`` / …): they tell the options apart no better than the stem does."""
+    if len(options) < 3:
+        return frozenset()
+    sets = [set(tokens(v)) for v in options.values()]
+    return frozenset(set.intersection(*sets))
+
+
+def option_support(
+    option: str,
+    evidence: str,
+    tokens: Callable[[str], Sequence[str]],
+    shared: frozenset[str] = frozenset(),
+) -> float:
     """1.0 when the option is stated verbatim in the evidence, else the share of its
-    tokens (words and bigrams) that the evidence contains."""
+    tokens (words and bigrams, less the ``shared`` words of all options) that the evidence
+    contains."""
     opt = _squash(option)
     if opt and opt in _squash(evidence):
         return 1.0
-    words = list(tokens(option))
+    words = [w for w in tokens(option) if w not in shared] or list(tokens(option))
     if not words:
         return 0.0
     have = set(tokens(evidence))
