@@ -48,6 +48,15 @@ def test_list_question_gets_the_whole_list_from_its_lead() -> None:
     assert got.startswith("4.职业道德的社会作用:") and got.endswith("(3)促进本行业的发展。")
 
 
+def test_a_why_question_gets_the_whole_list_of_reasons_from_its_numbered_lead() -> None:
+    text = (
+        "第一章:(考试技巧:写方案)\n1.我国服务业发展滞后的原因主要有3个方面:\n(1)城市化滞后。\n"
+        "(2)中国服务业的产业化不足,影响了服务业务的快速发展。\n(3)人才缺乏。"
+    )
+    got = span_text("为什么中国的服务业发展比较慢?", text)
+    assert got.startswith("1.我国服务业发展滞后的原因") and got.endswith("(3)人才缺乏。")
+
+
 def test_definition_question_gets_the_defining_sentence() -> None:
     text = "(一)客户的定义客户是指一群具有消费能力或消费潜力的人,是产品或服务的使用者或接受者。\n(二)客我关系服务工作开始于客户的要求,结束于客户的满足。"
     assert span_text("客户的定义是什么?", text) == text.split("\n")[0]

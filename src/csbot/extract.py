@@ -129,12 +129,21 @@ def extract_span(
     if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
         i -= 1  # a parenthetical note explains the sentence before it
         best = Span(sents[i].start, best.end)
-    if qtype == "list":  # an item matched best: the answer is its whole list, from the lead
-        while i > 0 and (
-            ITEM_START.match(text[sents[i].start : sents[i].end]) or text[sents[i].start] in "(（"
+    if qtype in ("list", "general"):  # an item matched best: the answer is its whole list, from the lead
+        lead = i
+        while (
+            lead > 0
+            and (
+                ITEM_START.match(text[sents[lead].start : sents[lead].end])
+                or text[sents[lead].start] in "(（"
+            )
+            and not _ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
         ):
-            i -= 1
-        best = Span(sents[i].start, best.end)
+            lead -= 1
+        # a general question (为什么…) goes back only to a sentence that announces the list
+        if qtype == "list" or _is_lead(text[sents[lead].start : sents[lead].end]):
+            i = lead
+            best = Span(sents[i].start, best.end)
     as_list = _list_span(text, sents, best) if allow_list else None
     if as_list and (qtype in ("list", "general") or _is_lead(text[best.start : best.end])):
         return as_list
@@ -179,10 +188,12 @@ def ranked_sentences(
     return [t for w, _, t in scored[:limit] if w >= keep * scored[0][0]]
 
 
+def _ends_lead(sentence: str) -> bool:
+    return sentence.rstrip("★☆ ").endswith((":", "："))
+
+
 def _is_lead(sentence: str) -> bool:
-    return sentence.rstrip("★☆ ").endswith((":", "：")) or bool(
-        re.search(r"简述|有哪些|包括|如下|以下", sentence)
-    )
+    return _ends_lead(sentence) or bool(re.search(r"简述|有哪些|包括|如下|以下", sentence))
 
 
 def _bonus(qtype: str, sentence: str) -> float:
