@@ -224,3 +224,13 @@ def test_gaps_cli_lists_unanswered_and_unhelpful(fake_index: Settings, monkeypat
     data = json.loads(capsys.readouterr().out)
     assert data["unanswered"][0]["count"] == 2
     assert data["not_helpful"][0]["comment"] == "没有答案"
+
+
+def test_a_question_list_never_covers_a_point(fake_index: Settings) -> None:
+    from csbot.coverage import covering_hits
+
+    assistant = Assistant(fake_index)
+    point = "解释什么是客户体验,以及如何提供良好的客户体验"  # asked word for word by a 题库 list
+    found = assistant.retriever.search(point, k=3)
+    assert any(h.passage.kind == "questions" and h.dense_score > 0.85 for h in found)
+    assert all(h.passage.kind != "questions" for h, _ in covering_hits(assistant, point))

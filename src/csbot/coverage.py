@@ -90,6 +90,8 @@ def covering_hits(
     out = []
     for hit in assistant.retriever.search(text, k=SEARCH_DEPTH):
         p = hit.passage
+        if p.kind == "questions":  # a question list names a point without teaching it
+            continue
         if (
             exclude
             and p.doc_id == exclude[0]
