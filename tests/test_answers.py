@@ -206,7 +206,9 @@ def test_explain_reports_ranks_terms_and_timings(fake_index: Settings) -> None:
     ex = answer["explain"]
     assert set(ex["timings_ms"]) == {"normalize", "bm25", "dense", "fuse", "extract", "total"}
     first = ex["citations"][0]
-    assert {"bm25_rank", "dense_rank", "fused_score", "matched_terms"} <= set(first)
+    assert {"bm25_rank", "dense_rank", "fused_score", "matched_terms", "dense_match"} <= set(first)
+    start, end = first["dense_match"]  # the part of the citation the question's vector is closest to
+    assert 0 <= start < end <= len(answer["citations"][0]["text"])
     assert "客我关系" in ex["query_terms"]
 
 

@@ -93,6 +93,7 @@ class Assistant:
                     "dense_rank": h.dense_rank if h else None,
                     "bm25_score": h.bm25_score if h else None,
                     "dense_score": h.dense_score if h else None,
+                    "dense_match": list(h.dense_span) if h and h.dense_span else None,
                     "fused_score": c.score,
                     "matched_terms": sorted({w for w in terms if w in hay}),
                 }

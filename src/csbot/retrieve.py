@@ -108,7 +108,7 @@ class Retriever:
         sims, idx = self.index.vectors.search(vector, total)
         score = np.full(total, -np.inf)
         found = idx[0] >= 0
-        score[idx[0][found]] = np.round(sims[0][found], 6)
+        score[idx[0][found]] = np.round(sims[0][found].astype(np.float64), 6)
         owner = units[:, 0]
         by_owner = np.lexsort((np.arange(total), -score, owner))  # passage, then best first
         closest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]  # one per passage
