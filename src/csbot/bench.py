@@ -49,8 +49,8 @@ def main() -> None:
                 assistant.ask(q, mode=mode)  # type: ignore[arg-type]
                 times.append((time.perf_counter() - t) * 1000)
             print(
-                f"warm ask [{mode:6}] {label:<11} n={len(times):<4} p50 {statistics.median(times):6.2f} ms"
-                f"  p95 {_percentile(times, 0.95):6.2f} ms  max {max(times):6.2f} ms"
+                f"warm ask [{mode:6}] {label:<11} n={len(times):<4} p50 {statistics.median(times):7.3f} ms"
+                f"  p95 {_percentile(times, 0.95):7.3f} ms  max {max(times):7.3f} ms"
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (build + both modes, this process): {peak_mb:.0f} MB")
