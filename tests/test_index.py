@@ -154,3 +154,19 @@ def test_modes_rank_differently_but_all_answer(fake_index: Settings) -> None:
     for mode in ("bm25", "dense", "hybrid"):
         hits = a.ask("职业锚", top_k=5, mode=mode).citations  # type: ignore[arg-type]
         assert hits and "职业锚" in hits[0].text
+
+
+def test_bm25_counts_as_much_as_its_best_passage_covers_the_question(fake_index: Settings) -> None:
+    from csbot.retrieve import TRUSTED_COVERAGE
+
+    retriever = Retriever(load_index(fake_index), HashEmbedder())
+    worded_as_written = "客户服务16大管理原则有哪些?"
+    assert retriever._lexical_trust(worded_as_written, retriever.bm25(worded_as_written)) == 1.0
+    in_own_words = "考试多少分算及格?"  # 及格: the material says 合格
+    lexical = retriever.bm25(in_own_words)
+    top = retriever.index.passages[lexical.ids[0]].text
+    trust = retriever._lexical_trust(in_own_words, lexical)
+    assert trust == min(1.0, retriever.coverage(in_own_words, top) / TRUSTED_COVERAGE) < 1.0
+    assert (
+        retriever._lexical_trust("What is a career anchor?", retriever.bm25("What is a career anchor?")) < 1.0
+    )

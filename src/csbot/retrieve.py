@@ -22,6 +22,10 @@ QUERY_CACHE = 4096
 # A passage that only asks questions (a 题库 list) matches a student's question word for
 # word yet answers nothing: its score is halved, so it stays findable as related reading.
 QUESTIONS_WEIGHT = 0.5
+# BM25 keeps its full weight when its best passage holds this share of the question's
+# informative words, and proportionally less below (hit@1 on the development set: 0.903 at
+# 1.0, 0.922 at 0.7–0.9, 0.913 at 0.5; 0.883 without the rule).
+TRUSTED_COVERAGE = 0.7
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,10 @@ class Retriever:
             if self.fusion == "rrf":
                 order = fuse([top_lex, top_sem], k=self.rrf_k)
             else:
+                w = self.bm25_weight * self._lexical_trust(question, lexical)
                 order = convex(
                     [{i: lexical.scores[i] for i in top_lex}, {i: semantic.scores[i] for i in top_sem}],
-                    [self.bm25_weight, 1.0 - self.bm25_weight],
+                    [w, 1.0 - w],
                 )
         order = self._demote_questions(order)
         bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
@@ -162,6 +167,17 @@ class Retriever:
         ]
         clock.lap("fuse")
         return hits
+
+    def _lexical_trust(self, question: str, lexical: Ranked) -> float:
+        """How far BM25's ranking deserves its weight: the share of the question's
+        informative words (IDF-weighted) that its best passage holds, over
+        :data:`TRUSTED_COVERAGE`, at most 1. A question in a student's own words (及格 for the
+        material's 合格) leaves BM25 ranking by incidental common words; then the dense
+        ranking counts for more."""
+        if not lexical.ids:
+            return 0.0
+        top = self.index.passages[lexical.ids[0]].text
+        return min(1.0, self.coverage(question, top) / TRUSTED_COVERAGE)
 
     def _demote_questions(self, order: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Scale the score of question-list passages by :data:`QUESTIONS_WEIGHT` and re-sort:
