@@ -192,7 +192,11 @@ def load_run(
         )
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            server.kill()
+            server.wait()
 
 
 if __name__ == "__main__":
