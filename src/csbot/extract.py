@@ -19,9 +19,9 @@ LIST_Q = re.compile(
 DEFINITION_Q = re.compile(r"什么是|是指|含义|涵义|定义|意思|何谓|概念|指的是|是什么")
 FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国家|几年|几月|第几|多长|多久")
 # The sentence window the question's vector is closest to (the dense retriever's pick)
-# gets this share of the best sentence's lexical score on top of its own: it settles a
+# gets a quarter of the best sentence's lexical score on top of its own: it settles a
 # paraphrase that shares few words with the answering sentence.
-NEAR_LIFT = 0.5
+NEAR_LIFT = 0.25
 SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one
 DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
 
