@@ -28,12 +28,12 @@ index: model
 	$(BIN)/csbot build
 
 run: $(STAMP)
-	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/csbot build --if-stale
 	@echo "csbot: open http://127.0.0.1:8000 (API docs at /docs); Ctrl-C stops"
 	$(BIN)/csbot serve --host 127.0.0.1 --port 8000
 
 chat: $(STAMP)
-	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/csbot build --if-stale
 	$(BIN)/csbot chat
 
 # Headless Chromium and CJK fonts for the browser tests, from Debian (never a browser download).
@@ -53,11 +53,11 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 
 eval: $(STAMP)
-	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/csbot build --if-stale
 	$(BIN)/csbot eval eval/questions.jsonl
 
 bench: $(STAMP)
-	@test -f index/manifest.json || $(MAKE) index
+	$(BIN)/csbot build --if-stale
 	$(BIN)/python -m csbot.bench
 
 clean:

@@ -73,6 +73,16 @@ def test_build_with_fake_model(env: Settings, monkeypatch, capsys) -> None:  # t
     assert code == 0 and "passages from 5 documents, model fake" in out
 
 
+def test_build_if_stale_builds_only_when_needed(env: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run(monkeypatch, capsys, "build", "--if-stale")
+    assert code == 0 and "no index" in err and "passages from 5 documents" in out
+    code, out, _ = run(monkeypatch, capsys, "build", "--if-stale")
+    assert code == 0 and "is up to date" in out
+    (env.index_dir / "units.npy").write_bytes(b"damaged")
+    code, out, err = run(monkeypatch, capsys, "build", "--if-stale")
+    assert code == 0 and "damaged" in err and "passages from 5 documents" in out
+
+
 def test_a_bad_line_in_a_batch_is_reported_and_the_rest_answered(
     fake_index: Settings, monkeypatch, capsys
 ) -> None:  # type: ignore[no-untyped-def]

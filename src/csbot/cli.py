@@ -57,13 +57,26 @@ def build(
     model: Annotated[
         str | None, typer.Option(help="Embedding model (default: CSBOT_MODEL or multilingual-e5-small).")
     ] = None,
+    if_stale: Annotated[
+        bool,
+        typer.Option("--if-stale", help="Only build when the index is missing, stale or damaged."),
+    ] = False,
 ) -> None:
     """Clean and chunk the corpus, then build the BM25 and vector index."""
     from .embedder import make_embedder
-    from .index_store import build_index
+    from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+    from .index_store import build_index, load_index
 
     settings = _settings(**({"model": model} if model else {}))
     embedder = make_embedder(settings, prepare=True, threads=0)
+    if if_stale:
+        try:
+            manifest = load_index(settings).manifest
+        except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
+            typer.echo(f"rebuilding: {exc}", err=True)
+        else:
+            typer.echo(f"{settings.index_dir} is up to date ({manifest['passage_count']} passages)")
+            return
     manifest = build_index(settings, embedder)
     typer.echo(
         f"built {settings.index_dir}: {manifest['passage_count']} passages from "
