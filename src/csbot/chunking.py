@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .extract import sentences
+from .extract import ends_lead, sentences
 from .records import Document, Passage
 
 MAX_CHARS = 400
@@ -282,7 +282,7 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
             emit(unit.start, unit.end, section(), "exam-item")
             continue
         size = (unit.end - buf[0].start) if buf else 0
-        opens_list = bool(QUESTION_WORDS.search(body)) or body.rstrip("★☆ ").endswith((":", "："))
+        opens_list = bool(QUESTION_WORDS.search(body)) or ends_lead(body)
         sibling = unit.level == leads_list
         if unit.level >= 3 and leads_list and not sibling and size <= MAX_CHARS and not opens_list:
             buf.append(unit)

@@ -137,7 +137,7 @@ def extract_span(
                 ITEM_START.match(text[sents[lead].start : sents[lead].end])
                 or text[sents[lead].start] in "(（"
             )
-            and not _ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
+            and not ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
         ):
             lead -= 1
         # a general question (为什么…) goes back only to a sentence that announces the list
@@ -147,7 +147,7 @@ def extract_span(
     as_list = _list_span(text, sents, best) if allow_list else None
     if as_list and (qtype in ("list", "general") or _is_lead(text[best.start : best.end])):
         return as_list
-    if allow_list and text[best.start : best.end].rstrip("★☆ ").endswith((":", "：")):
+    if allow_list and ends_lead(text[best.start : best.end]):
         return Span(best.start, len(text))  # a lead without numbered items: what follows it
     end = best.end
     following = [s for s in sents if s.start >= best.end]
@@ -176,24 +176,13 @@ def windows(text: str) -> list[Span]:
     return out
 
 
-def ranked_sentences(
-    text: str, weight: Callable[[str], float], keep: float = 0.5, limit: int = 6
-) -> list[str]:
-    """The :func:`windows` scoring at least ``keep`` × the best score, best first (at most
-    ``limit``)."""
-    texts = [text[w.start : w.end] for w in windows(text)]
-    scored = sorted(((weight(w), -i, w) for i, w in enumerate(texts)), reverse=True)
-    if not scored or scored[0][0] <= 0:
-        return []
-    return [t for w, _, t in scored[:limit] if w >= keep * scored[0][0]]
-
-
-def _ends_lead(sentence: str) -> bool:
+def ends_lead(sentence: str) -> bool:
+    """A sentence ending in a colon (a star mark aside) announces what follows it."""
     return sentence.rstrip("★☆ ").endswith((":", "："))
 
 
 def _is_lead(sentence: str) -> bool:
-    return _ends_lead(sentence) or bool(re.search(r"简述|有哪些|包括|如下|以下", sentence))
+    return ends_lead(sentence) or bool(re.search(r"简述|有哪些|包括|如下|以下", sentence))
 
 
 def _bonus(qtype: str, sentence: str) -> float:

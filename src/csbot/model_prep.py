@@ -216,7 +216,6 @@ def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     target = prepared_model_dir(settings)
     if (target / "modules.json").exists() and not force:
         if not (target / ONNX_FILE).exists():  # prepared by an older csbot: add the export
-            (target / "model.onnx").unlink(missing_ok=True)  # the float export of one version
             tmp_file = target / f".{ONNX_FILE}.tmp"
             try:
                 export_onnx(target, tmp_file)
