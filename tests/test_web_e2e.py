@@ -121,6 +121,7 @@ def test_student_session(server: str, browser) -> None:  # type: ignore[no-untyp
     panel = page.locator("#source")
     panel.wait_for(state="visible")
     cited = panel.locator("li.cited")
+    cited.first.wait_for(timeout=10_000)  # the panel opens first, its lines arrive by fetch
     assert cited.count() == 5 and "鼓励客户发泄" in cited.nth(1).inner_text()
     page.screenshot(path=str(SHOTS / "source-panel.png"))
     page.click("#close-source")
