@@ -41,6 +41,44 @@ def test_question_types() -> None:
     assert question_type("国务院哪一年发布了加快发展服务业的意见?") == "fact"
 
 
+def test_question_types_in_traditional_script_and_english() -> None:
+    assert question_type("職業錨有哪幾種?") == "list"
+    assert question_type("考核要求分為哪四個層次?") == "list"
+    assert question_type("Who proposed the theory of career anchors?") == "fact"
+    assert question_type("What are the six steps for handling complaints?") == "list"
+    assert question_type("What does the letter S in SERVICE stand for?") == "definition"
+
+
+SALES = (
+    "三、客户服务的主要内容客户服务的内容非常丰富。\n"
+    "售前服务:1.广告宣传2.销售环境布置3.开通业务电话售中服务:1.向客户传授知识2.操作示范表演"
+    "售后服务:1.送货上门2.安装服务3.妥善处理客户投诉"
+)
+
+
+def test_lists_run_together_are_told_apart_by_their_restarted_numbering() -> None:
+    assert [SALES[s.start : s.end] for s in sentences(SALES)][1:] == [
+        "售前服务:1.广告宣传2.销售环境布置3.开通业务电话",
+        "售中服务:1.向客户传授知识2.操作示范表演",
+        "售后服务:1.送货上门2.安装服务3.妥善处理客户投诉",
+    ]
+    assert span_text("售中服务有哪些?", SALES) == "售中服务:1.向客户传授知识2.操作示范表演"
+    assert span_text("售前服务包括哪些内容?", SALES) == "售前服务:1.广告宣传2.销售环境布置3.开通业务电话"
+
+
+def test_a_sentence_leaning_on_the_one_before_brings_it_along() -> None:
+    text = (
+        "(二)经济环境 经济发展阶段不同,顾客对产品的需求也不一样。例如,经济发展水平比较高的地区,"
+        "消费者强调产品款式。而在经济发展水平低的地区,价格因素更为重要。"
+        "因此,对于不同经济发展水平的地区,企业应采取不同的客户服务策略。\n(三)技术环境 科学技术是生产力。"
+    )
+    got = span_text("经济发达和不发达的地区,客户服务策略有什么不同?", text)
+    assert got.startswith("(二)经济环境 经济发展阶段不同") and got.endswith("采取不同的客户服务策略。")
+    # a list question starts at the sentence that holds the list
+    text = "服务很重要。因此服务的特征是无形性、差异性、不可分离性和不可储存性。"
+    assert span_text("服务的特征有哪些?", text) == "因此服务的特征是无形性、差异性、不可分离性和不可储存性。"
+
+
 def test_list_question_gets_the_whole_list_from_its_lead() -> None:
     assert span_text("投诉处理的六步法是什么?", SIX_STEPS) == SIX_STEPS
     text = "4.职业道德的社会作用:\n职业道德是社会道德体系的重要组成部分,具体表现:(1)调节关系;\n(2)有助于维护信誉;\n(3)促进本行业的发展。\n其他内容。"

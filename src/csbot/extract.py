@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .segment import words
+from .textnorm import normalize
+
 LIST_Q = re.compile(
     r"有哪些|哪几|哪些|包括|包含|几个|几种|几类|几项|几点|步骤|分为|分哪|构成|组成|内容|要素|原则|特[点征性]|方法|措施|技巧|六步|五大|\d+[大个项种点步]"
 )
@@ -23,7 +26,18 @@ FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国�
 # paraphrase that shares few words with the answering sentence.
 NEAR_LIFT = 0.25
 SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one
+LABEL_CHARS = 6  # the longest label of a list run into a sentence (``售中服务:``)
 DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
+# A sentence opening with a connective or a pronoun (而…, 因此…, 例如…, 这些…) leans on the
+# one before it; the answer starts where the thought does (at most BACK_CHARS back).
+LEANS_BACK = re.compile(
+    r"^(?:而|因为|因此|所以|因而|从而|于是|例如|比如|譬如|但|然而|不过|同时|此外|另外|并且|而且|这|此|其|它|他们|则|故|总之|可见|由此)"
+)
+BACK_CHARS = 300
+# English questions (the multilingual model answers them) are typed by their own words.
+FACT_EN = re.compile(r"\b(?:who|when|which year|how (?:many|much|long))\b")
+DEFINITION_EN = re.compile(r"\b(?:what is (?:a|an)|what does .+ mean|meaning|define|definition|stand for)\b")
+LIST_EN = re.compile(r"\b(?:what are|which|list|steps|kinds|types|principles|characteristics|features)\b")
 
 # An item of an enumeration: ①, (1), 1. 1、 (not 1.5), 一、
 ENUM = re.compile(
@@ -39,19 +53,91 @@ class Span:
 
 
 def question_type(question: str) -> str:
-    """``fact``, ``definition``, ``list`` or ``general`` (checked in that order)."""
-    if FACT_Q.search(question):
+    """``fact``, ``definition``, ``list`` or ``general`` (checked in that order), for a
+    question in either script or in English.
+
+    >>> question_type("職業錨有哪幾種?"), question_type("Who proposed career anchors?")
+    ('list', 'fact')
+    """
+    q = normalize(question)
+    if FACT_Q.search(q) or FACT_EN.search(q):
         return "fact"
-    if DEFINITION_Q.search(question) and not LIST_Q.search(question):
+    is_list = bool(LIST_Q.search(q) or LIST_EN.search(q))
+    if (DEFINITION_Q.search(q) or DEFINITION_EN.search(q)) and not is_list:
         return "definition"
-    if LIST_Q.search(question):
-        return "list"
-    return "general"
+    return "list" if is_list else "general"
+
+
+def _item_key(marker: str) -> tuple[str, int]:
+    """The numbering style of an :data:`ENUM` marker and its number (``2.`` → ``("dot", 2)``)."""
+    m = marker.strip()
+    if m[0] in "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳":
+        return "circled", ord(m[0]) - ord("①") + 1
+    if m[0] in "(（":
+        return "paren", int(m[1:-1])
+    if m[0].isdigit():
+        digits = m.rstrip(".、．")
+        style = {".": "dot", "．": "dot", "、": "dun"}.get(m[-1], "bare")
+        return style, int(digits)
+    return "chinese", 1 if m.rstrip("、") == "一" else 2
+
+
+def restarts(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Offsets of list markers that start a new list: a ``1.`` (or ``①``, ``(1)``…) after
+    an earlier marker of the same style in ``text[start:end]``. Scraped text runs lists
+    together (``售前服务:1.…6.…售中服务:1.…``); the restart is where the next one begins."""
+    seen: set[str] = set()
+    out: list[int] = []
+    for m in ENUM.finditer(text, start, len(text) if end is None else end):
+        style, number = _item_key(m.group())
+        if number == 1 and style in seen:
+            out.append(m.start())
+        seen.add(style)
+    return out
+
+
+def _label_start(text: str, colon: int, floor: int) -> int:
+    """Where the label before a colon begins (``…捐物资)售中服务:`` → at ``售``): the last
+    words of the CJK run before the colon, until they make four characters
+    (``…的技巧培训内容:`` → ``培训内容``), at most :data:`LABEL_CHARS`."""
+    a = colon
+    while a > floor and re.match(r"[\u4e00-\u9fff]", text[a - 1]):
+        a -= 1
+    label = ""
+    for word in reversed(words(text[a:colon])):  # whole words, until the label has 4 characters
+        label = word + label
+        if len(label) >= 4:
+            break
+    return colon - min(len(label), LABEL_CHARS)
+
+
+def _split_at_new_lists(text: str, span: Span) -> list[Span]:
+    """``span`` cut before each ``label:`` that opens a new numbered list inside it."""
+    cuts = []
+    for r in restarts(text, span.start, span.end):
+        colon = r - 1
+        while colon > span.start and text[colon].isspace():
+            colon -= 1
+        if text[colon] in ":：":
+            cut = _label_start(text, colon, span.start)
+            if span.start < cut < colon:
+                cuts.append(cut)
+    bounds = [span.start, *cuts, span.end]
+    out: list[Span] = []
+    for a, b in zip(bounds, bounds[1:]):
+        _add(out, text, a, b)
+    return out
 
 
 def sentences(text: str) -> list[Span]:
     """Sentence spans, whitespace trimmed: a sentence ends at 。！？!?；; or a line break,
-    but not inside parentheses (``(“术”:…;“能”:沟通能力)`` stays whole)."""
+    but not inside parentheses (``(“术”:…;“能”:沟通能力)`` stays whole); a new numbered
+    list run into the sentence (``…6.社会公关服务售中服务:1.…``) starts a new one.
+
+    >>> t = "售前服务:1.广告2.布置售中服务:1.传授知识"
+    >>> [t[s.start : s.end] for s in sentences(t)]
+    ['售前服务:1.广告2.布置', '售中服务:1.传授知识']
+    """
     out: list[Span] = []
     start, depth = 0, 0
     for i, c in enumerate(text):
@@ -64,7 +150,7 @@ def sentences(text: str) -> list[Span]:
             _add(out, text, start, end)
             start, depth = i + 1, (0 if c == "\n" else depth)
     _add(out, text, start, len(text))
-    return out
+    return [part for span in out for part in _split_at_new_lists(text, span)]
 
 
 def _add(out: list[Span], text: str, a: int, b: int) -> None:
@@ -74,6 +160,21 @@ def _add(out: list[Span], text: str, a: int, b: int) -> None:
         b -= 1
     if b > a:
         out.append(Span(a, b))
+
+
+def _back_to_the_thought(text: str, sents: list[Span], i: int, best: Span) -> tuple[int, Span]:
+    """While the span opens with a sentence that leans on the one before it (``而…``,
+    ``因此…``, ``例如…``) on the same line, start one sentence earlier (at most
+    :data:`BACK_CHARS` before the span's end)."""
+    while (
+        i > 0
+        and LEANS_BACK.match(normalize(text[sents[i].start : sents[i].start + 4]))
+        and "\n" not in text[sents[i - 1].end : sents[i].start]
+        and best.end - sents[i - 1].start <= BACK_CHARS
+    ):
+        i -= 1
+        best = Span(sents[i].start, best.end)
+    return i, best
 
 
 def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
@@ -86,6 +187,9 @@ def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
     if first - best.end > 40:  # the list is not attached to the best sentence
         return None
     start = min(best.start, next(s.start for s in sents if s.end > first))
+    later_lists = [r for r in restarts(text, first) if r > first]
+    if later_lists:  # the list ends where the next one starts
+        following = [m for m in following if m < later_lists[0]]
     last_item = following[-1]
     end = next((s.end for s in sents if s.end > last_item), len(text))
     # an item ending in ";" continues the list to the next sentence end
@@ -129,6 +233,8 @@ def extract_span(
     if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
         i -= 1  # a parenthetical note explains the sentence before it
         best = Span(sents[i].start, best.end)
+    if qtype != "list" and not ends_lead(text[best.start : best.end]):  # a list starts at its lead
+        i, best = _back_to_the_thought(text, sents, i, best)
     if qtype in ("list", "general"):  # an item matched best: the answer is its whole list, from the lead
         lead = i
         while (

@@ -43,6 +43,11 @@ def _bigrams(word: str) -> list[str]:
     return [word[i : i + 2] for i in range(len(word) - 1)]
 
 
+def words(text: str) -> list[str]:
+    """jieba's words of ``text`` as written (nothing dropped: they join back to ``text``)."""
+    return list(_tokenizer().lcut(text, HMM=True))
+
+
 def tokenize(text: str, bigrams: bool = True) -> list[str]:
     """Tokens of ``text`` for BM25, in order.
 
