@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ def _split_at_new_lists(text: str, span: Span) -> list[Span]:
                 cuts.append(cut)
     bounds = [span.start, *cuts, span.end]
     out: list[Span] = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         _add(out, text, a, b)
     return out
 
