@@ -62,6 +62,8 @@ def test_lists_run_together_are_told_apart_by_their_restarted_numbering() -> Non
         "售中服务:1.向客户传授知识2.操作示范表演",
         "售后服务:1.送货上门2.安装服务3.妥善处理客户投诉",
     ]
+    lead = "(2)理解客户内涵的几个要点:(1)客户不一定是用户。(2)客户不一定在公司之外。"
+    assert span_text("理解客户内涵的要点有哪些?", lead) == lead
     assert span_text("售中服务有哪些?", SALES) == "售中服务:1.向客户传授知识2.操作示范表演"
     assert span_text("售前服务包括哪些内容?", SALES) == "售前服务:1.广告宣传2.销售环境布置3.开通业务电话"
 

@@ -44,6 +44,8 @@ LIST_EN = re.compile(r"\b(?:what are|which|list|steps|kinds|types|principles|cha
 ENUM = re.compile(
     r"(?:^|(?<=[\s;；。,，:：.!?]))(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}(?:[.、．](?!\d)|(?=[\u4e00-\u9fff]))|[一二三四五六七八九十]{1,2}、)"
 )
+# Any list number, also one glued to the item before it (``…宣传2.销售…``): for counting items.
+NUMBERED = re.compile(r"[①-⑳]|[(（]\d{1,2}[)）]|(?<![\d.．])\d{1,2}[.、．](?!\d)")
 ITEM_START = re.compile(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[一二三四五六七八九十]{1,2}、)")
 
 
@@ -85,15 +87,18 @@ def _item_key(marker: str) -> tuple[str, int]:
 
 def restarts(text: str, start: int = 0, end: int | None = None) -> list[int]:
     """Offsets of list markers that start a new list: a ``1.`` (or ``①``, ``(1)``…) after
-    an earlier marker of the same style in ``text[start:end]``. Scraped text runs lists
-    together (``售前服务:1.…6.…售中服务:1.…``); the restart is where the next one begins."""
-    seen: set[str] = set()
+    at least two items of the same style in ``text[start:end]``. Scraped text runs lists
+    together (``售前服务:1.…6.…售中服务:1.…``); the restart is where the next one begins.
+    A numbered lead over its own items (``(2)要点:(1)…(2)…``) is not a restart.
+    """
+    run: dict[str, int] = {}  # items of each style since its list began
     out: list[int] = []
-    for m in ENUM.finditer(text, start, len(text) if end is None else end):
+    for m in NUMBERED.finditer(text, start, len(text) if end is None else end):
         style, number = _item_key(m.group())
-        if number == 1 and style in seen:
+        if number == 1 and run.get(style, 0) >= 2:
             out.append(m.start())
-        seen.add(style)
+            run[style] = 0
+        run[style] = run.get(style, 0) + 1
     return out
 
 
