@@ -68,6 +68,15 @@ def test_lists_run_together_are_told_apart_by_their_restarted_numbering() -> Non
     assert span_text("售前服务包括哪些内容?", SALES) == "售前服务:1.广告宣传2.销售环境布置3.开通业务电话"
 
 
+def test_outline_headings_run_inline_by_a_pdf_scrape_end_a_sentence() -> None:
+    text = "1.6 基本文化程度 大学专科或同等学历 1.7 鉴定要求 1.7.1 适用对象 从事客户服务管理的人员。"
+    assert [text[s.start : s.end] for s in sentences(text)] == [
+        "1.6 基本文化程度 大学专科或同等学历",
+        "1.7 鉴定要求",
+        "1.7.1 适用对象 从事客户服务管理的人员。",
+    ]
+
+
 def test_a_sentence_leaning_on_the_one_before_brings_it_along() -> None:
     text = (
         "(二)经济环境 经济发展阶段不同,顾客对产品的需求也不一样。例如,经济发展水平比较高的地区,"

@@ -46,6 +46,8 @@ ENUM = re.compile(
 )
 # Any list number, also one glued to the item before it (``…宣传2.销售…``): for counting items.
 NUMBERED = re.compile(r"[①-⑳]|[(（]\d{1,2}[)）]|(?<![\d.．])\d{1,2}[.、．](?!\d)")
+# ``1.7 鉴定要求`` / ``2.1.1 客户服务管理师…`` after a space: a heading a PDF scrape ran inline.
+OUTLINE_HEADING = re.compile(r"(?<=\s)\d{1,2}\.\d{1,2}(?:\.\d{1,2})?\s+(?=[\u4e00-\u9fff])")
 ITEM_START = re.compile(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[一二三四五六七八九十]{1,2}、)")
 
 
@@ -117,9 +119,10 @@ def _label_start(text: str, colon: int, floor: int) -> int:
     return colon - min(len(label), LABEL_CHARS)
 
 
-def _split_at_new_lists(text: str, span: Span) -> list[Span]:
-    """``span`` cut before each ``label:`` that opens a new numbered list inside it."""
-    cuts = []
+def _split_run_together(text: str, span: Span) -> list[Span]:
+    """``span`` cut before each ``label:`` that opens a new numbered list inside it, and
+    before each outline heading a flattened PDF runs into the text (``… 1.7 鉴定要求 …``)."""
+    cuts = [m.start() for m in OUTLINE_HEADING.finditer(text, span.start, span.end) if m.start() > span.start]
     for r in restarts(text, span.start, span.end):
         colon = r - 1
         while colon > span.start and text[colon].isspace():
@@ -128,7 +131,7 @@ def _split_at_new_lists(text: str, span: Span) -> list[Span]:
             cut = _label_start(text, colon, span.start)
             if span.start < cut < colon:
                 cuts.append(cut)
-    bounds = [span.start, *cuts, span.end]
+    bounds = [span.start, *sorted(set(cuts)), span.end]
     out: list[Span] = []
     for a, b in itertools.pairwise(bounds):
         _add(out, text, a, b)
@@ -138,7 +141,8 @@ def _split_at_new_lists(text: str, span: Span) -> list[Span]:
 def sentences(text: str) -> list[Span]:
     """Sentence spans, whitespace trimmed: a sentence ends at 。！？!?；; or a line break,
     but not inside parentheses (``(“术”:…;“能”:沟通能力)`` stays whole); a new numbered
-    list run into the sentence (``…6.社会公关服务售中服务:1.…``) starts a new one.
+    list run into the sentence (``…6.社会公关服务售中服务:1.…``) starts a new one, and so
+    does an outline heading run inline (``1.6 基本文化程度 大学专科 1.7 鉴定要求``).
 
     >>> t = "售前服务:1.广告2.布置售中服务:1.传授知识"
     >>> [t[s.start : s.end] for s in sentences(t)]
@@ -156,7 +160,7 @@ def sentences(text: str) -> list[Span]:
             _add(out, text, start, end)
             start, depth = i + 1, (0 if c == "\n" else depth)
     _add(out, text, start, len(text))
-    return [part for span in out for part in _split_at_new_lists(text, span)]
+    return [part for span in out for part in _split_run_together(text, span)]
 
 
 def _add(out: list[Span], text: str, a: int, b: int) -> None:
