@@ -74,17 +74,12 @@ def question_type(question: str) -> str:
 
 
 def _item_key(marker: str) -> tuple[str, int]:
-    """The numbering style of an :data:`ENUM` marker and its number (``2.`` → ``("dot", 2)``)."""
-    m = marker.strip()
-    if m[0] in "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳":
-        return "circled", ord(m[0]) - ord("①") + 1
-    if m[0] in "(（":
-        return "paren", int(m[1:-1])
-    if m[0].isdigit():
-        digits = m.rstrip(".、．")
-        style = {".": "dot", "．": "dot", "、": "dun"}.get(m[-1], "bare")
-        return style, int(digits)
-    return "chinese", 1 if m.rstrip("、") == "一" else 2
+    """The numbering style of a :data:`NUMBERED` marker and its number (``2.`` → ``("dot", 2)``)."""
+    if marker[0] in "(（":
+        return "paren", int(marker[1:-1])
+    if len(marker) == 1:  # ① … ⑳ (which str.isdigit() also counts as digits)
+        return "circled", ord(marker) - ord("①") + 1
+    return ("dun" if marker[-1] == "、" else "dot"), int(marker[:-1])
 
 
 def restarts(text: str, start: int = 0, end: int | None = None) -> list[int]:
@@ -197,7 +192,7 @@ def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
     if first - best.end > 40:  # the list is not attached to the best sentence
         return None
     start = min(best.start, next(s.start for s in sents if s.end > first))
-    later_lists = [r for r in restarts(text, first) if r > first]
+    later_lists = restarts(text, first)  # a restart needs items before it, so never ``first``
     if later_lists:  # the list ends where the next one starts
         following = [m for m in following if m < later_lists[0]]
     last_item = following[-1]
