@@ -26,3 +26,21 @@ def test_every_evidence_string_is_in_a_passage() -> None:
     for q in load_questions(QUESTIONS):
         if q.evidence is not None:
             assert any(contains_evidence(p.text, q.evidence) for p in passages), q
+
+
+def test_eval_scores_each_mode_and_names_the_misses(fake_index) -> None:  # type: ignore[no-untyped-def]
+    from csbot.assistant import Assistant
+    from csbot.evaluate import EvalQuestion, format_report, run_eval
+
+    questions = [
+        EvalQuestion("q1", "客户服务16大管理原则有哪些?", "direct", "客户服务16大管理原则"),
+        EvalQuestion("q2", "客户服务16大管理原则有哪些?", "direct", "这句话不在资料里"),
+        EvalQuestion("o1", "Python 的列表推导式怎么写?", "out-of-scope", None),
+    ]
+    report = run_eval(Assistant(fake_index), questions)
+    bm25 = report["modes"]["bm25"]
+    assert bm25["misses"] == ["q2"]  # the evidence is nowhere, so no citation holds it
+    assert "q2" in bm25["span_misses"] and "q1" not in bm25["span_misses"]
+    assert bm25["overall"]["hit@1"] == 0.5
+    text = format_report(report)
+    assert "hybrid misses at rank 1:" in text and "answers without the evidence:" in text

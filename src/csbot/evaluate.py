@@ -58,6 +58,7 @@ def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = m
     for mode in MODES:
         by_kind: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         misses: list[str] = []
+        span_misses: list[str] = []
         for q in questions:
             answer = assistant.ask(q.question, top_k=depth, mode=mode)
             stats = by_kind[q.kind]
@@ -68,7 +69,10 @@ def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = m
             stats["confident"] += 1 if answer.confident else 0
             if q.choice is None:  # an exam question's answer is its letters, scored below
                 stats["span_n"] += 1
-                stats["span"] += 1 if answer.answer and contains_evidence(answer.answer, q.evidence) else 0
+                found = bool(answer.answer and contains_evidence(answer.answer, q.evidence))
+                stats["span"] += 1 if found else 0
+                if not found:
+                    span_misses.append(q.qid)
             else:
                 stats["choice_n"] += 1
                 suggested = tuple(answer.choice["suggested"]) if answer.choice else ()
@@ -83,6 +87,7 @@ def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = m
         report["modes"][mode] = {
             "by_kind": {k: dict(v) for k, v in by_kind.items()},
             "misses": misses,
+            "span_misses": span_misses,
             "overall": _overall(by_kind),
         }
     return report
@@ -147,6 +152,10 @@ def format_report(report: dict[str, Any]) -> str:
                     f"| {kind} | {n} | {s.get('hit@1', 0) / n:.3f} | {s.get('hit@3', 0) / n:.3f} "
                     f"| {s.get('mrr', 0) / n:.3f} | {_share(s, 'span', 'span_n')} |"
                 )
-        rows += ["", f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}"]
+        rows += [
+            "",
+            f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}",
+            f"hybrid answers without the evidence: {', '.join(hybrid['span_misses']) or 'none'}",
+        ]
     rows.append(f"\n{report['questions']} questions")
     return "\n".join(rows)
