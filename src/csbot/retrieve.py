@@ -11,8 +11,9 @@ import numpy as np
 
 from .embedder import Embedder
 from .fusion import convex, fuse
+from .glossary import Translation
 from .index_store import Index
-from .question import retrieval_text
+from .question import is_cross_lingual, retrieval_text
 from .records import Hit
 from .segment import tokenize
 
@@ -69,31 +70,68 @@ class Retriever:
         df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
         return float(np.log((self._n + 1) / (df + 0.5)))
 
+    def translation(self, question: str) -> Translation | None:
+        """An English question's phrases with the material's words for them (None for a
+        question with Chinese in it)."""
+        if not is_cross_lingual(question):
+            return None
+        return self.index.glossary.translate(retrieval_text(question))
+
     def coverage(self, question: str, passage_text: str) -> float:
         """IDF-weighted share of the question's words found in the passage.
 
         Words the corpus never uses weigh most, so a question about something the
-        material lacks (``报名费``) scores low even when its other words match.
+        material lacks (``报名费``) scores low even when its other words match. An English
+        question's phrases count through their translations (:mod:`csbot.glossary`): a
+        phrase weighs as its rarest translation and is found when any translation is;
+        a word with none weighs as a word the corpus never uses.
         """
+        hay = set(tokenize(passage_text))
+        english = self.translation(question)
+        if english is not None:
+            unseen = float(np.log((self._n + 1) / 0.5))  # the weight of a word the corpus never uses
+            weights = [max(self.idf(t) for w in g.words for t in _words(w)) for g in english.groups]
+            found = [any(all(t in hay for t in _words(w)) for w in g.words) for g in english.groups]
+            total = sum(weights) + unseen * len(english.unknown)
+            got = sum(w for w, ok in zip(weights, found, strict=True) if ok)
+            return round(got / total, 6) if total > 0 else 0.0
         words = tokenize(retrieval_text(question), bigrams=False)
         total = sum(self.idf(w) for w in words)
         if total <= 0:
             return 0.0
-        hay = set(tokenize(passage_text))
         return round(sum(self.idf(w) for w in words if w in hay) / total, 6)
 
     def query_terms(self, question: str) -> list[str]:
-        """The question's BM25 tokens that occur in the corpus vocabulary."""
+        """The question's BM25 tokens that occur in the corpus vocabulary (for an English
+        question, the material's words its phrases translate to)."""
+        english = self.translation(question)
+        if english is not None:
+            return list(dict.fromkeys(t for w in english.words for t in _words(w) if t in self._vocab))
         return [t for t in tokenize(retrieval_text(question)) if t in self._vocab]
 
     def bm25(self, question: str) -> Ranked:
-        terms = self.query_terms(question)
-        if not terms:
-            return Ranked([], {})
-        scores = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64)
+        english = self.translation(question)
+        if english is not None:
+            scores = self._bm25_groups(english)
+        else:
+            terms = self.query_terms(question)
+            if not terms:
+                return Ranked([], {})
+            scores = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64)
         order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, then id asc
         ids = [int(i) for i in order if scores[i] > 0]
         return Ranked(ids, {i: float(scores[i]) for i in ids})
+
+    def _bm25_groups(self, english: Translation) -> np.ndarray:
+        """BM25 of an English question: each phrase scores as its best-matching translation
+        in each passage (synonyms offered by the dictionary do not add up)."""
+        total = np.zeros(self._n, dtype=np.float64)
+        for group in english.groups:
+            per_word = [
+                np.asarray(self.index.bm25.get_scores(list(_words(w))), dtype=np.float64) for w in group.words
+            ]
+            total += np.max(np.stack(per_word), axis=0)
+        return total
 
     def _embed_query(self, text: str) -> np.ndarray:
         vector = np.ascontiguousarray(self.embedder.embed_batch([text], kind="query"), dtype=np.float32)
@@ -187,6 +225,12 @@ class Retriever:
             return order
         scaled = [(i, s * QUESTIONS_WEIGHT if passages[i].kind == "questions" else s) for i, s in order]
         return sorted(scaled, key=lambda p: (-p[1], p[0]))
+
+
+@lru_cache(maxsize=QUERY_CACHE)
+def _words(head: str) -> tuple[str, ...]:
+    """A dictionary headword as BM25 tokens (``提出建议`` → 提出, 建议)."""
+    return tuple(tokenize(head, bigrams=False))
 
 
 class _Clock:

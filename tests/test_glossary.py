@@ -1,0 +1,68 @@
+"""English questions looked up in CC-CEDICT: the glossary, and what retrieval does with it."""
+
+from __future__ import annotations
+
+from csbot.answer import is_confident
+from csbot.assistant import Assistant
+from csbot.glossary import Glossary, build_glossary, english_words
+from csbot.records import Hit, Passage
+from csbot.settings import Settings
+
+ENTRIES = [
+    ("客服", ["customer service"]),
+    ("客户", ["client", "customer"]),
+    ("投诉", ["to complain", "complaint"]),
+    ("处理", ["to handle", "to treat", "to deal with"]),
+    ("理", ["to manage", "reason", "to pay attention to"]),
+    ("火星", ["Mars (planet)"]),
+    ("步骤", ["step", "CL:個|个[ge4]"]),
+    ("解释说明", ["explanation given at great length in the dictionary itself"]),
+]
+
+
+def test_glossary_files_the_materials_words_under_their_short_glosses() -> None:
+    glossary = build_glossary(lambda head: head != "火星", iter(ENTRIES))
+    assert glossary["customer service"] == ["客服"]
+    assert glossary["customer"] == ["客户"] and glossary["client"] == ["客户"]
+    assert glossary["complain"] == ["投诉"] and glossary["handle"] == ["处理"]
+    assert "mars" not in glossary  # the material does not use 火星
+    assert all("理" not in heads for heads in glossary.values())  # single characters are too ambiguous
+    assert "cl" not in glossary and "ge" not in glossary  # measure words are not glosses
+    assert all(len(k.split()) <= 3 for k in glossary)  # long glosses are explanations
+
+
+def test_phrases_are_looked_up_longest_first_with_lemmas_and_gerunds() -> None:
+    glossary = Glossary(build_glossary(lambda head: True, iter(ENTRIES)))
+    t = glossary.translate("What are the steps for handling customer service complaints on Mars?")
+    assert [(g.english, g.words) for g in t.groups] == [
+        ("step", ("步骤",)),
+        ("handling", ("处理",)),
+        ("customer service", ("客服",)),
+        ("complaint", ("投诉",)),
+        ("mar", ("火星",)),  # the lemmatiser's form, the same on both sides
+    ]
+    assert t.unknown == ()
+    assert glossary.translate("Who invented the telephone?").unknown == ("invent", "telephone")
+    assert english_words("How much does it cost?") == ["cost"]
+
+
+def test_english_question_matches_the_materials_words(fake_index: Settings) -> None:
+    assistant = Assistant(fake_index)
+    terms = assistant.retriever.query_terms("What are the five characteristics of customer service?")
+    assert "客户服务" in terms and "特性" in terms
+    answer = assistant.ask("What is the course code of this course?", mode="bm25")
+    assert "课程代码" in answer.citations[0].text.replace("課程代碼", "课程代码")
+    assert answer.highlights[0]  # the Chinese words it matched are marked
+    off_topic = assistant.retriever.coverage("How do I reset my wifi router?", answer.citations[0].text)
+    assert off_topic == 0.0
+
+
+def _hit(dense: float) -> Hit:
+    p = Passage(0, "doc", "doc", "文本", 1, 1, "text", ((0, 1),))
+    return Hit(passage=p, score=1.0, bm25_rank=None, dense_rank=1, bm25_score=0.0, dense_score=dense)
+
+
+def test_english_needs_translated_words_as_well_as_a_close_vector() -> None:
+    assert is_confident(_hit(0.78), 0.5, cross_lingual=True)
+    assert not is_confident(_hit(0.84), 0.1, cross_lingual=True)  # off-topic English gets this close too
+    assert not is_confident(_hit(0.70), 0.9, cross_lingual=True)
