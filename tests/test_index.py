@@ -184,3 +184,11 @@ def test_bm25_counts_as_much_as_its_best_passage_covers_the_question(fake_index:
     assert (
         retriever._lexical_trust("What is a career anchor?", retriever.bm25("What is a career anchor?")) < 1.0
     )
+
+
+def test_coverage_credits_a_word_jieba_split_differently_by_its_bigrams(fake_index: Settings) -> None:
+    retriever = Assistant(fake_index).retriever
+    text = "服务的不可分性:无形的服务其生产与销售却是同时发生的。"
+    partly = retriever.coverage("服务不可分离性是什么意思?", text)  # 可分离性 shares 可分 with 不可分性
+    assert 0.2 < partly < retriever.coverage("服务的不可分性是什么意思?", text) == 1.0
+    assert retriever.coverage("服务的可靠性是什么意思?", text) < partly  # 可靠性 shares no bigram

@@ -99,7 +99,7 @@ class Retriever:
         total = sum(self.idf(w) for w in words)
         if total <= 0:
             return 0.0
-        return round(sum(self.idf(w) for w in words if w in hay) / total, 6)
+        return round(sum(self.idf(w) * _found_share(w, hay) for w in words) / total, 6)
 
     def query_terms(self, question: str) -> list[str]:
         """The question's BM25 tokens that occur in the corpus vocabulary (for an English
@@ -225,6 +225,18 @@ class Retriever:
             return order
         scaled = [(i, s * QUESTIONS_WEIGHT if passages[i].kind == "questions" else s) for i, s in order]
         return sorted(scaled, key=lambda p: (-p[1], p[0]))
+
+
+def _found_share(word: str, hay: set[str]) -> float:
+    """1 when the passage has ``word``; else, for a word of three or more characters, the
+    share of its character bigrams it has (``不可分离性`` in a passage saying ``不可分性``:
+    不可, 可分 of 不可, 可分, 分离, 离性), as BM25's bigram fallback would match them."""
+    if word in hay:
+        return 1.0
+    if len(word) < 3:
+        return 0.0
+    grams = [word[i : i + 2] for i in range(len(word) - 1)]
+    return sum(g in hay for g in grams) / len(grams)
 
 
 @lru_cache(maxsize=QUERY_CACHE)
