@@ -141,10 +141,25 @@ def test_exam_items_answer_whole() -> None:
 def test_sentences_do_not_end_inside_parentheses() -> None:
     text = "(1)技术或功能型职业锚;(“术”:风水术;“能”:沟通能力)\n(2)管理型职业锚;"
     assert [text[s.start : s.end] for s in sentences(text)] == [
-        "(1)技术或功能型职业锚;",
-        "(“术”:风水术;“能”:沟通能力)",
+        "(1)技术或功能型职业锚;(“术”:风水术;“能”:沟通能力)",  # a note stays with what it explains
         "(2)管理型职业锚;",
     ]
+
+
+NOTED = (
+    "(3)服务的特性\n①服务的无形性;(由一系列活动组成的过程,非实物)\n②服务的差异性;(是顾客感受后的一种主观体验)\n"
+    "④服务的易失性。(指服务不能被储存、转售或者退回的特性)\n(二)客我关系"
+)
+
+
+def test_a_note_after_the_sentence_end_belongs_to_the_sentence() -> None:
+    assert [NOTED[s.start : s.end] for s in sentences(NOTED)][-2:] == [
+        "④服务的易失性。(指服务不能被储存、转售或者退回的特性)",
+        "(二)客我关系",  # an item marker opens a sentence of its own
+    ]
+    assert span_text("服务的易失性指什么?", NOTED) == "④服务的易失性。(指服务不能被储存、转售或者退回的特性)"
+    # a short item that carries its note is explained: the next item does not come along
+    assert span_text("服务的差异性是指什么?", NOTED) == "②服务的差异性;(是顾客感受后的一种主观体验)"
 
 
 def test_highlights_follow_script_and_spacing() -> None:

@@ -26,7 +26,7 @@ FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国�
 # gets a quarter of the best sentence's lexical score on top of its own: it settles a
 # paraphrase that shares few words with the answering sentence.
 NEAR_LIFT = 0.25
-SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one
+SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one (unless noted)
 LABEL_CHARS = 6  # the longest label of a list run into a sentence (``售中服务:``)
 DEFINES = re.compile(r"是指|就是|即|定义[:：]|是[^,，。]{2,}")
 # A sentence opening with a connective or a pronoun (而…, 因此…, 例如…, 这些…) leans on the
@@ -155,7 +155,30 @@ def sentences(text: str) -> list[Span]:
             _add(out, text, start, end)
             start, depth = i + 1, (0 if c == "\n" else depth)
     _add(out, text, start, len(text))
-    return [part for span in out for part in _split_run_together(text, span)]
+    return _with_notes([part for span in out for part in _split_run_together(text, span)], text)
+
+
+def _with_notes(sents: list[Span], text: str) -> list[Span]:
+    """A sentence that is one parenthetical note (``(指服务不能被储存…的特性)``) joins the
+    sentence before it, which it explains; an item marker (``(1)``, ``(二)``) is no note."""
+    out: list[Span] = []
+    for s in sents:
+        body = text[s.start : s.end]
+        if out and body[0] in "(（" and body[-1] in ")）" and not ITEM_START.match(body) and _closes_at_end(body):
+            out[-1] = Span(out[-1].start, s.end)
+        else:
+            out.append(s)
+    return out
+
+
+def _closes_at_end(body: str) -> bool:
+    """Whether the parenthesis opening ``body`` is the one its last character closes."""
+    depth = 0
+    for i, c in enumerate(body):
+        depth += 1 if c in "(（" else -1 if c in ")）" else 0
+        if depth == 0:
+            return i == len(body) - 1
+    return False
 
 
 def _add(out: list[Span], text: str, a: int, b: int) -> None:
@@ -262,17 +285,24 @@ def extract_span(
         return Span(best.start, len(text))  # a lead without numbered items: what follows it
     end = best.end
     following = [s for s in sents if s.start >= best.end]
-    if following and (qtype in ("definition", "general", "list") or end - best.start < SHORT_SENTENCE):
+    short = _short(text[best.start : end])
+    if following and (qtype in ("definition", "general", "list") or short):
         nxt = following[0]
         same_line = "\n" not in text[best.end : nxt.start]
         if (
-            end - best.start < SHORT_SENTENCE
+            short
             or text[best.end - 1] in ",，;；"
             or (qtype == "list")
             or (qtype == "general" and same_line)
         ) and nxt.end - best.start <= 250:
             end = nxt.end
     return Span(best.start, end)
+
+
+def _short(sentence: str) -> bool:
+    """A sentence too short to stand alone (``①服务的无形性;``): its explanation follows,
+    unless it already carries it as a note (``…;(由一系列活动组成的过程)``)."""
+    return len(sentence) < SHORT_SENTENCE and not sentence.endswith((")", "）"))
 
 
 def windows(text: str) -> list[Span]:
@@ -282,7 +312,7 @@ def windows(text: str) -> list[Span]:
     out: list[Span] = []
     for i, s in enumerate(sents):
         out.append(s)
-        if s.end - s.start < SHORT_SENTENCE and i + 1 < len(sents):
+        if _short(text[s.start : s.end]) and i + 1 < len(sents):
             out.append(Span(s.start, sents[i + 1].end))
     return out
 
