@@ -164,7 +164,13 @@ def _with_notes(sents: list[Span], text: str) -> list[Span]:
     out: list[Span] = []
     for s in sents:
         body = text[s.start : s.end]
-        if out and body[0] in "(（" and body[-1] in ")）" and not ITEM_START.match(body) and _closes_at_end(body):
+        if (
+            out
+            and body[0] in "(（"
+            and body[-1] in ")）"
+            and not ITEM_START.match(body)
+            and _closes_at_end(body)
+        ):
             out[-1] = Span(out[-1].start, s.end)
         else:
             out.append(s)
@@ -290,10 +296,7 @@ def extract_span(
         nxt = following[0]
         same_line = "\n" not in text[best.end : nxt.start]
         if (
-            short
-            or text[best.end - 1] in ",，;；"
-            or (qtype == "list")
-            or (qtype == "general" and same_line)
+            short or text[best.end - 1] in ",，;；" or (qtype == "list") or (qtype == "general" and same_line)
         ) and nxt.end - best.start <= 250:
             end = nxt.end
     return Span(best.start, end)
