@@ -285,7 +285,9 @@ def extract_span(
             i = lead
             best = Span(sents[i].start, best.end)
     as_list = _list_span(text, sents, best) if allow_list else None
-    if as_list and (qtype in ("list", "general") or _is_lead(text[best.start : best.end])):
+    best_text = text[best.start : best.end]
+    names_list = qtype == "definition" and _is_heading(best_text)  # 什么是职业生涯规划? → its steps
+    if as_list and (qtype in ("list", "general") or _is_lead(best_text) or names_list):
         return as_list
     if allow_list and ends_lead(text[best.start : best.end]):
         return Span(best.start, len(text))  # a lead without numbered items: what follows it
@@ -327,6 +329,13 @@ def ends_lead(sentence: str) -> bool:
 
 def _is_lead(sentence: str) -> bool:
     return ends_lead(sentence) or bool(re.search(r"简述|有哪些|包括|如下|以下", sentence))
+
+
+def _is_heading(sentence: str) -> bool:
+    """A numbered title line (``3.客户服务管理师职业生涯规划(单选/多选)★(背)``): short, with
+    no sentence or item end in it; the list under it is what it names."""
+    body = re.sub(r"[★☆\s]|[(（]背[)）]", "", sentence)
+    return bool(ITEM_START.match(body)) and len(body) <= 40 and not re.search(r"[。;；!?！？]", body)
 
 
 def _bonus(qtype: str, sentence: str) -> float:
