@@ -313,3 +313,17 @@ def test_an_item_under_its_lead_decides(fake_index: Settings) -> None:
 def test_a_definition_question_matching_a_numbered_title_gets_the_list_it_names() -> None:
     text = "3.客户服务管理师职业生涯规划(单选/多选,顺序不可乱)★(背)\n①自我评价;②职业分析;③职业定位;④计划实施;⑤评估调整;"
     assert span_text("什么是职业生涯规划?", text) == text
+
+
+ANCHORS = (
+    "职业锚是由美国埃德加•施恩教授提出的,提出的5种职业锚:\n(1)技术或功能型职业锚;(“术”:风水术)\n"
+    "(2)管理型职业锚;(管理就是将事情顺序化,按部就班进行下去)\n(3)创造型职业锚;(艺术家类)"
+)
+
+
+def test_a_question_naming_one_item_of_a_list_gets_that_item() -> None:
+    assert (
+        span_text("管理型职业锚的特点", ANCHORS) == "(2)管理型职业锚;(管理就是将事情顺序化,按部就班进行下去)"
+    )
+    assert span_text("职业锚有哪些类型?", ANCHORS) == ANCHORS  # every item asked for
+    assert span_text("职业锚的特点", ANCHORS) == ANCHORS  # no item stands out

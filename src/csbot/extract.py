@@ -20,6 +20,12 @@ from .textnorm import normalize
 LIST_Q = re.compile(
     r"有哪些|哪几|哪些|包括|包含|几个|几种|几类|几项|几点|步骤|分为|分哪|构成|组成|内容|要素|原则|特[点征性]|方法|措施|技巧|六步|五大|\d+[大个项种点步]"
 )
+# The list cues that ask for every item (a question with only 特点 / 原则 / 方法 … may be
+# about one item of a list: 管理型职业锚的特点).
+ASKS_ALL = re.compile(
+    r"有哪些|哪几|哪些|包括|包含|几个|几种|几类|几项|几点|分为|分哪|构成|组成|六步|五大|\d+[大个项种点步]"
+)
+ITEM_STANDOUT = 1.5  # an item scoring this many times every other numbered sentence is the one asked about
 DEFINITION_Q = re.compile(r"什么是|是指|含义|涵义|定义|意思|何谓|概念|指的是|是什么")
 FACT_Q = re.compile(r"哪一年|哪年|多少|谁|何时|什么时候|哪个国家|几年|几月|第几|多长|多久")
 # The sentence window the question's vector is closest to (the dense retriever's pick)
@@ -264,6 +270,8 @@ def extract_span(
     ]
     best = max(scored)[2]
     i = sents.index(best)
+    if qtype == "list" and not ASKS_ALL.search(normalize(question)) and _stands_out(text, sents, base, i):
+        return best  # 管理型职业锚的特点: the item that names it, not the whole list
     if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
         i -= 1  # a parenthetical note explains the sentence before it
         best = Span(sents[i].start, best.end)
@@ -302,6 +310,20 @@ def extract_span(
         ) and nxt.end - best.start <= 250:
             end = nxt.end
     return Span(best.start, end)
+
+
+def _stands_out(text: str, sents: list[Span], base: list[float], i: int) -> bool:
+    """Whether sentence ``i`` is a list item scoring :data:`ITEM_STANDOUT` times every
+    other numbered sentence of the passage."""
+    sentence = text[sents[i].start : sents[i].end]
+    if not ITEM_START.match(sentence) or _is_heading(sentence) or _is_lead(sentence):
+        return False  # a title or a lead over items is not one of them
+    others = [
+        b
+        for j, (b, s) in enumerate(zip(base, sents, strict=True))
+        if j != i and ITEM_START.match(text[s.start : s.end])
+    ]
+    return bool(others) and base[i] > 0 and base[i] >= ITEM_STANDOUT * max(others)
 
 
 def _short(sentence: str) -> bool:
