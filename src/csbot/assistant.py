@@ -44,8 +44,10 @@ class Assistant:
         return self.builder.build(text, hits, mode)
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for (jieba, OpenCC, the model)."""
+        """Load what the first question would otherwise wait for (jieba, OpenCC, the model,
+        and simplemma's English data for the glossary)."""
         self.ask("客戶服務的特點是什麼?", top_k=1)
+        self.ask("What are the characteristics of customer service?", top_k=1)
 
     def check_question(self, question: str) -> str:
         """The question stripped, or :class:`QuestionError` if empty or too long."""
