@@ -8,6 +8,7 @@ from csbot.assistant import Assistant
 from csbot.exam import (
     from_evidence,
     from_question_bank,
+    number_unit,
     option_support,
     parse_exam,
     shared_words,
@@ -327,3 +328,18 @@ def test_a_question_naming_one_item_of_a_list_gets_that_item() -> None:
     )
     assert span_text("职业锚有哪些类型?", ANCHORS) == ANCHORS  # every item asked for
     assert span_text("职业锚的特点", ANCHORS) == ANCHORS  # no item stands out
+
+
+def test_number_options_count_only_with_the_measure_word_after_the_blank() -> None:
+    q = parse_exam("客户服务体系建设的核心要素有( )项。A.6 B.8 C.10 D.16")
+    evidence = "6.客户服务体系建设核心要素(8项核心要素)★(背)\n①领导承诺;②全员参与;"
+    unit = number_unit(q)
+    assert unit == "项"
+    assert [option_support(v, evidence, tokenize, unit=unit) for v in q.options.values()] == [
+        0.0,
+        1.0,
+        0.0,
+        0.0,
+    ]
+    assert from_evidence(q, evidence, lambda o, e: option_support(o, e, tokenize, unit=unit)) == ["B"]
+    assert number_unit(parse_exam("以貌取人是指( )。A.晕轮效应 B.首因效应")) is None

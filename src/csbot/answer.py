@@ -12,6 +12,7 @@ from .exam import (
     ExamQuestion,
     from_evidence,
     from_question_bank,
+    number_unit,
     option_support,
     parse_exam,
     shared_words,
@@ -195,8 +196,10 @@ class AnswerBuilder:
 
         shared = shared_words(exam.options, tokenize)
 
+        unit = number_unit(exam)
+
         def support(option: str, evidence: str) -> float:
-            return option_support(option, evidence, tokenize, shared)
+            return option_support(option, evidence, tokenize, shared, unit)
 
         def from_list(hit: Hit) -> list[str]:
             text = hit.passage.text

@@ -25,6 +25,8 @@ _ITEM_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+、[^\d]*?)?
 KEY = re.compile(r"(?:正确答案|参考答案|答案)\s*[:：]?\s*([A-E](?:\s*[、,，]?\s*[A-E])*)")
 NEGATED = re.compile(r"不属于|不正确|错误的是|不包括|不是|不能|不应|不宜|不符合|有误|不对|不恰当|不妥|错误")
 MULTI = re.compile(r"多选|多项|不定项")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_BLANK_UNIT = re.compile(r"(?:[(（]\s*[)）]|_{2,}|＿{2,})\s*([\u4e00-\u9fff])")
 ALL_OF_ABOVE = re.compile(r"以上(都|均|全)(是|对|正确|包括)|以上皆是|全部正确")
 NONE_OF_ABOVE = re.compile(r"以上(都|均|全)不")
 
@@ -198,15 +200,33 @@ def shared_words(options: dict[str, str], tokens: Callable[[str], Sequence[str]]
     return frozenset(set.intersection(*sets))
 
 
+def number_unit(question: ExamQuestion) -> str | None:
+    """The measure word right after the blank (``有( )项``, ``概括为( )个字``) when every
+    option is a bare number: then an option counts only as that number with that word.
+
+    >>> number_unit(parse_exam("核心要素有( )项。A.6 B.8 C.10"))
+    '项'
+    """
+    if not all(_NUMBER.fullmatch(v.strip()) for v in question.options.values()):
+        return None
+    m = _BLANK_UNIT.search(question.stem)
+    return squash(m.group(1)) if m else None
+
+
 def option_support(
     option: str,
     evidence: str,
     tokens: Callable[[str], Sequence[str]],
     shared: frozenset[str] = frozenset(),
+    unit: str | None = None,
 ) -> float:
     """1.0 when the option is stated verbatim in the evidence, else the share of its
     tokens (words and bigrams, less the ``shared`` words of all options) that the evidence
-    contains."""
+    contains. A number option with a ``unit`` (:func:`number_unit`) is stated only as that
+    number followed by the unit (``8项``; the ``6`` of a list number ``6.`` does not count)."""
+    if unit is not None:
+        number = re.escape(option.strip())
+        return 1.0 if re.search(rf"(?<![\d.]){number}{re.escape(unit)}", squash(evidence)) else 0.0
     opt = _squash(option)
     if opt and opt in _squash(evidence):
         return 1.0
