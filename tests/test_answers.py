@@ -274,7 +274,15 @@ def test_explain_reports_ranks_terms_and_timings(fake_index: Settings) -> None:
     assert {"bm25_rank", "dense_rank", "fused_score", "matched_terms", "dense_match"} <= set(first)
     start, end = first["dense_match"]  # the part of the citation the question's vector is closest to
     assert 0 <= start < end <= len(answer["citations"][0]["text"])
-    assert "客我关系" in ex["query_terms"]
+    assert "客我关系" in ex["query_terms"] and "translation" not in ex
+
+
+def test_explain_shows_what_an_english_question_was_matched_as(fake_index: Settings) -> None:
+    ex = Assistant(fake_index).ask("What are the principles of customer service in Atlantis?", explain=True).explain
+    assert ex is not None
+    phrases = {p["english"]: p["words"] for p in ex["translation"]["phrases"]}
+    assert "原则" in phrases["principle"] and "客服" in phrases["customer service"]
+    assert ex["translation"]["untranslated"] == ["atlantis"]
 
 
 def test_not_covered_answer_is_null_with_a_message(fake_index: Settings) -> None:
