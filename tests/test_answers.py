@@ -278,7 +278,11 @@ def test_explain_reports_ranks_terms_and_timings(fake_index: Settings) -> None:
 
 
 def test_explain_shows_what_an_english_question_was_matched_as(fake_index: Settings) -> None:
-    ex = Assistant(fake_index).ask("What are the principles of customer service in Atlantis?", explain=True).explain
+    ex = (
+        Assistant(fake_index)
+        .ask("What are the principles of customer service in Atlantis?", explain=True)
+        .explain
+    )
     assert ex is not None
     phrases = {p["english"]: p["words"] for p in ex["translation"]["phrases"]}
     assert "原则" in phrases["principle"] and "客服" in phrases["customer service"]
