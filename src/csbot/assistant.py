@@ -100,12 +100,12 @@ class Assistant:
                     "matched_terms": sorted({w for w in terms if w in hay}),
                 }
             )
-        explain: dict[str, object] = {"mode": mode, "query_terms": terms}
+        report: dict[str, object] = {"mode": mode, "query_terms": terms}
         english = self.retriever.translation(text)
         if english is not None:  # which of the material's words each English phrase became
-            explain["translation"] = {
+            report["translation"] = {
                 "phrases": [{"english": g.english, "words": list(g.words)} for g in english.groups],
                 "untranslated": list(english.unknown),
             }
-        explain.update(citations=per_citation, timings_ms=timings)
-        return replace(answer, explain=explain)
+        report.update(citations=per_citation, timings_ms=timings)
+        return replace(answer, explain=report)
