@@ -90,7 +90,9 @@ class Retriever:
         english = self.translation(question)
         if english is not None:
             unseen = float(np.log((self._n + 1) / 0.5))  # the weight of a word the corpus never uses
-            weights = [max(self.idf(t) for w in g.words for t in _words(w)) for g in english.groups]
+            weights = [
+                max((self.idf(t) for w in g.words for t in _words(w)), default=0.0) for g in english.groups
+            ]
             found = [any(all(t in hay for t in _words(w)) for w in g.words) for g in english.groups]
             total = sum(weights) + unseen * len(english.unknown)
             got = sum(w for w, ok in zip(weights, found, strict=True) if ok)
@@ -128,9 +130,12 @@ class Retriever:
         total = np.zeros(self._n, dtype=np.float64)
         for group in english.groups:
             per_word = [
-                np.asarray(self.index.bm25.get_scores(list(_words(w))), dtype=np.float64) for w in group.words
+                np.asarray(self.index.bm25.get_scores(list(_words(w))), dtype=np.float64)
+                for w in group.words
+                if _words(w)
             ]
-            total += np.max(np.stack(per_word), axis=0)
+            if per_word:
+                total += np.max(np.stack(per_word), axis=0)
         return total
 
     def _embed_query(self, text: str) -> np.ndarray:
@@ -229,8 +234,8 @@ class Retriever:
 
 def _found_share(word: str, hay: set[str]) -> float:
     """1 when the passage has ``word``; else, for a word of three or more characters, the
-    share of its character bigrams it has (``不可分离性`` in a passage saying ``不可分性``:
-    不可, 可分 of 不可, 可分, 分离, 离性), as BM25's bigram fallback would match them."""
+    share of its character bigrams it has (``可分离性`` against a passage saying ``不可分性``:
+    可分 of 可分, 分离, 离性), as BM25's bigram fallback would match them."""
     if word in hay:
         return 1.0
     if len(word) < 3:
