@@ -29,6 +29,9 @@ def test_glossary_files_the_materials_words_under_their_short_glosses() -> None:
     assert all("理" not in heads for heads in glossary.values())  # single characters are too ambiguous
     assert "cl" not in glossary and "ge" not in glossary  # measure words are not glosses
     assert all(len(k.split()) <= 3 for k in glossary)  # long glosses are explanations
+    with_latin = build_glossary(lambda head: True, iter(ENTRIES), latin=["crm", "customer"])
+    assert with_latin["crm"] == ["crm"]  # the material writes it so and the dictionary lacks it
+    assert with_latin["customer"] == ["客户"]  # translated words keep their translations only
 
 
 def test_phrases_are_looked_up_longest_first_with_lemmas_and_gerunds() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -101,11 +101,15 @@ def cedict_entries(path: Path | None = None) -> Iterator[tuple[str, list[str]]]:
 
 
 def build_glossary(
-    uses: Callable[[str], bool], entries: Iterator[tuple[str, list[str]]] | None = None
+    uses: Callable[[str], bool],
+    entries: Iterator[tuple[str, list[str]]] | None = None,
+    latin: Iterable[str] = (),
 ) -> dict[str, list[str]]:
     """Gloss key (sorted lemmas) → the Chinese headwords filed under it that ``uses`` accepts
     (the material's vocabulary). Single characters are left out: as translations they are
-    too ambiguous (``理`` is filed under *manage*, *reason* and *pay attention to*)."""
+    too ambiguous (``理`` is filed under *manage*, *reason* and *pay attention to*). A
+    ``latin`` word the material itself uses that the dictionary does not translate (``crm``,
+    ``kpi``) is filed under itself, so an English question still matches it as written."""
     glossary: dict[str, set[str]] = {}
     for head, glosses in entries if entries is not None else cedict_entries():
         if len(head) < 2 or not uses(head):
@@ -116,6 +120,10 @@ def build_glossary(
             words = english_words(re.sub(r"\([^)]*\)", " ", gloss))
             if 0 < len(words) <= MAX_GLOSS_WORDS:
                 glossary.setdefault(_key(words), set()).add(head)
+    for word in latin:
+        key = english_words(word)
+        if len(key) == 1 and key[0] not in glossary:
+            glossary[key[0]] = {word}
     return {k: sorted(v) for k, v in sorted(glossary.items())}
 
 

@@ -129,7 +129,8 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     logger.info("%d passages from %d documents", len(passages), len(corpus.documents))
     bm25 = bm25s.BM25()
     bm25.index([tokenize(bm25_text(p)) for p in passages], show_progress=False)
-    glossary = build_glossary(_uses(bm25.vocab_dict))
+    latin = [w for w in bm25.vocab_dict if w.isascii() and w.isalpha() and len(w) >= 2]
+    glossary = build_glossary(_uses(bm25.vocab_dict), latin=sorted(latin))
     units = dense_units(passages)
     vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
     flat = faiss.IndexFlatIP(vectors.shape[1])
