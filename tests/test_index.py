@@ -24,6 +24,7 @@ def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
         "faiss.index",
         "units.npy",
         "glossary.json",
+        "bm25_pairs",
     }
     manifest = json.loads((d / "manifest.json").read_text())
     assert manifest["model"] == "fake" and manifest["dimension"] == 256
@@ -192,3 +193,10 @@ def test_coverage_credits_a_word_jieba_split_differently_by_its_bigrams(fake_ind
     partly = retriever.coverage("服务不可分离性是什么意思?", text)  # 可分离性 shares 可分 with 不可分性
     assert 0.2 < partly < retriever.coverage("服务的不可分性是什么意思?", text) == 1.0
     assert retriever.coverage("服务的可靠性是什么意思?", text) < partly  # 可靠性 shares no bigram
+
+
+def test_a_phrase_outranks_the_same_words_scattered(fake_index: Settings) -> None:
+    retriever = Assistant(fake_index).retriever
+    q = "客户服务管理师需要什么文化程度?"
+    top = retriever.index.passages[retriever.bm25(q).ids[0]].text
+    assert "文化程度" in top  # not the passage that says 文化 six times and 程度 once

@@ -1,5 +1,5 @@
 """The index directory: ``manifest.json``, ``passages.jsonl``, ``bm25/``, ``faiss.index``,
-``units.npy``, ``glossary.json``.
+``units.npy``, ``glossary.json``, ``bm25_pairs/``.
 
 The vector index holds one vector per passage and one per sentence window of it (a
 definition or a list's lead is often one sentence of a longer passage); ``units.npy`` says,
@@ -34,15 +34,16 @@ from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .extract import windows
 from .glossary import GLOSSARY_FILE, Glossary, build_glossary
 from .records import Passage
-from .segment import tokenize
+from .segment import NO_PAIRS, tokenize, word_pairs
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 3: vectors from the int8 ONNX model; 4: glossary.json
+FORMAT_VERSION = 5  # 3: vectors from the int8 ONNX model; 4: glossary.json; 5: bm25_pairs/
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 BM25_DIR = "bm25"
+PAIRS_DIR = "bm25_pairs"  # BM25 over adjacent word pairs (segment.word_pairs)
 FAISS_FILE = "faiss.index"
 UNITS_FILE = "units.npy"
 MIN_UNIT_CHARS = 4  # shorter windows (``二、``) carry no meaning of their own
@@ -65,6 +66,7 @@ class Index:
     manifest: dict[str, Any]
     passages: list[Passage]
     bm25: Any
+    pairs: Any  # bm25s.BM25 over word pairs
     vectors: Any  # faiss.IndexFlatIP
     units: np.ndarray  # int32 (vectors, 3): passage row, start, end of the text encoded
     glossary: Glossary
@@ -130,6 +132,8 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     bm25 = bm25s.BM25()
     bm25.index([tokenize(bm25_text(p)) for p in passages], show_progress=False)
     latin = [w for w in bm25.vocab_dict if w.isascii() and w.isalpha() and len(w) >= 2]
+    pairs = bm25s.BM25()
+    pairs.index([word_pairs(bm25_text(p)) or [NO_PAIRS] for p in passages], show_progress=False)
     glossary = build_glossary(_uses(bm25.vocab_dict), latin=sorted(latin))
     units = dense_units(passages)
     vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
@@ -159,6 +163,7 @@ def build_index(settings: Settings, embedder: Embedder) -> dict[str, Any]:
             for p in passages:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
         bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        pairs.save(str(tmp / PAIRS_DIR), show_progress=False)
         faiss.write_index(flat, str(tmp / FAISS_FILE))
         np.save(tmp / UNITS_FILE, units)
         (tmp / GLOSSARY_FILE).write_text(json.dumps(glossary, ensure_ascii=False), encoding="utf-8")
@@ -235,6 +240,7 @@ def load_index(settings: Settings) -> Index:
         with open(index_dir / PASSAGES, encoding="utf-8") as fh:
             passages = [_passage(json.loads(line)) for line in fh if line.strip()]
         bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
+        pairs = bm25s.BM25.load(str(index_dir / PAIRS_DIR), show_progress=False)
         vectors = faiss.read_index(str(index_dir / FAISS_FILE))
         units = np.load(index_dir / UNITS_FILE, allow_pickle=False)
         glossary = Glossary.load(index_dir / GLOSSARY_FILE)
@@ -258,5 +264,11 @@ def load_index(settings: Settings) -> Index:
     if len(glossary.entries) != manifest.get("glossary_entries"):
         raise IndexCorruptError(f"the glossary in {index_dir} does not match its manifest; run `csbot build`")
     return Index(
-        manifest=manifest, passages=passages, bm25=bm25, vectors=vectors, units=units, glossary=glossary
+        manifest=manifest,
+        passages=passages,
+        bm25=bm25,
+        pairs=pairs,
+        vectors=vectors,
+        units=units,
+        glossary=glossary,
     )

@@ -76,3 +76,17 @@ def _tokens(text: str, bigrams: bool) -> tuple[str, ...]:
         if bigrams and len(word) >= 3 and all(is_cjk(c) for c in word):
             out.extend(b for b in _bigrams(word) if b not in stop)
     return tuple(out)
+
+
+NO_PAIRS = "∅"  # what a text without two adjacent words indexes as (never a query pair)
+
+
+def word_pairs(text: str) -> list[str]:
+    """Adjacent informative words of ``text`` as ``"文化 程度"`` terms: a passage holding the
+    question's words side by side, as a phrase, scores above one that only scatters them.
+
+    >>> word_pairs("客户服务管理师需要什么文化程度?")
+    ['客户服务管理师 文化', '文化 程度']
+    """
+    words = tokenize(text, bigrams=False)
+    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
