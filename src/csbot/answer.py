@@ -23,7 +23,7 @@ from .highlight import term_spans
 from .question import is_cross_lingual, retrieval_text
 from .records import Answer, Citation, DocumentInfo, Hit
 from .retrieve import Retriever
-from .segment import tokenize
+from .segment import char_bigrams, tokenize
 from .textnorm import squash
 
 # Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
@@ -106,7 +106,7 @@ class AnswerBuilder:
         words = set(tokenize(retrieval_text(question), bigrams=False))
         weights = {w: self.retriever.idf(w) for w in words}
         squashed = squash(retrieval_text(question))
-        grams = {squashed[i : i + 2] for i in range(len(squashed) - 1)}
+        grams = set(char_bigrams(squashed))
 
         def score(sentence: str) -> float:
             have = set(tokenize(sentence, bigrams=False))

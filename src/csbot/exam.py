@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from .question import BLANK
 from .textnorm import fold_width, squash
 
 # "B、" marks an option wherever it stands (``TJPB、TIME-TOP``); "B." / "B " / "(B)" only
@@ -26,7 +27,7 @@ KEY = re.compile(r"(?:正确答案|参考答案|答案)\s*[:：]?\s*([A-E](?:\s*
 NEGATED = re.compile(r"不属于|不正确|错误的是|不包括|不是|不能|不应|不宜|不符合|有误|不对|不恰当|不妥|错误")
 MULTI = re.compile(r"多选|多项|不定项")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_BLANK_UNIT = re.compile(r"(?:[(（]\s*[)）]|_{2,}|＿{2,})\s*([\u4e00-\u9fff])")
+_BLANK_UNIT = re.compile(rf"(?:{BLANK.pattern})\s*([\u4e00-\u9fff])")
 ALL_OF_ABOVE = re.compile(r"以上(都|均|全)(是|对|正确|包括)|以上皆是|全部正确")
 NONE_OF_ABOVE = re.compile(r"以上(都|均|全)不")
 

@@ -99,7 +99,7 @@ def _uses(vocab: dict[str, int]):  # type: ignore[no-untyped-def]
     """Whether the material uses a dictionary headword: all its words are in BM25's vocabulary."""
 
     def uses(head: str) -> bool:
-        words = tokenize(head, bigrams=False)
+        words = tokenize(head, bigrams=False, remember=False)
         return bool(words) and all(w in vocab for w in words)
 
     return uses

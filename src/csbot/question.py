@@ -12,7 +12,7 @@ _OPTION_LETTER = re.compile(
     r"(?:^|(?<=[\s。;；,，:：)）?？]))(?:[(（][A-E][)）]|[A-E](?:[、.．:：]|\s+(?=[^\sA-Za-z])))"
     r"|(?<=[\u4e00-\u9fff])[B-E][、.．](?=\S)"
 )
-_BLANK = re.compile(r"[(（]\s*[)）]|_{2,}|＿{2,}")
+BLANK = re.compile(r"[(（]\s*[)）]|_{2,}|＿{2,}")  # the blank of a fill-in stem: ( ), ___
 _ANSWER_TAIL = re.compile(r"(正确答案|参考答案)\s*[:：]?\s*[A-E]*")
 
 
@@ -25,7 +25,7 @@ def retrieval_text(question: str) -> str:
     """
     text = fold_width(question)
     text = _ANSWER_TAIL.sub(" ", text)
-    text = _BLANK.sub(" ", text)
+    text = BLANK.sub(" ", text)
     text = _OPTION_LETTER.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -15,7 +15,7 @@ from .glossary import Translation
 from .index_store import Index
 from .question import is_cross_lingual, retrieval_text
 from .records import Hit
-from .segment import tokenize, word_pairs
+from .segment import char_bigrams, tokenize, word_pairs
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
@@ -74,6 +74,9 @@ class Retriever:
         """``ln((N + 1) / (df + 0.5))``; a term the corpus never uses gets the highest weight."""
         tid = self._vocab.get(term)
         df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
+        return self._idf_of(df)
+
+    def _idf_of(self, df: int) -> float:
         return float(np.log((self._n + 1) / (df + 0.5)))
 
     def translation(self, question: str) -> Translation | None:
@@ -95,11 +98,12 @@ class Retriever:
         hay = set(tokenize(passage_text))
         english = self.translation(question)
         if english is not None:
-            unseen = float(np.log((self._n + 1) / 0.5))  # the weight of a word the corpus never uses
+            unseen = self._idf_of(0)  # the weight of a word the corpus never uses
             weights = [
-                max((self.idf(t) for w in g.words for t in _words(w)), default=0.0) for g in english.groups
+                max((self.idf(t) for w in g.words for t in _head_words(w)), default=0.0)
+                for g in english.groups
             ]
-            found = [any(all(t in hay for t in _words(w)) for w in g.words) for g in english.groups]
+            found = [any(all(t in hay for t in _head_words(w)) for w in g.words) for g in english.groups]
             total = sum(weights) + unseen * len(english.unknown)
             got = sum(w for w, ok in zip(weights, found, strict=True) if ok)
             return round(got / total, 6) if total > 0 else 0.0
@@ -114,7 +118,7 @@ class Retriever:
         question, the material's words its phrases translate to)."""
         english = self.translation(question)
         if english is not None:
-            return list(dict.fromkeys(t for w in english.words for t in _words(w) if t in self._vocab))
+            return list(dict.fromkeys(t for w in english.words for t in _head_words(w) if t in self._vocab))
         return [t for t in tokenize(retrieval_text(question)) if t in self._vocab]
 
     def bm25(self, question: str) -> Ranked:
@@ -141,9 +145,9 @@ class Retriever:
         total = np.zeros(self._n, dtype=np.float64)
         for group in english.groups:
             per_word = [
-                np.asarray(self.index.bm25.get_scores(list(_words(w))), dtype=np.float64)
+                np.asarray(self.index.bm25.get_scores(_head_words(w)), dtype=np.float64)
                 for w in group.words
-                if _words(w)
+                if _head_words(w)
             ]
             if per_word:
                 total += np.max(np.stack(per_word), axis=0)
@@ -251,14 +255,13 @@ def _found_share(word: str, hay: set[str]) -> float:
         return 1.0
     if len(word) < 3:
         return 0.0
-    grams = [word[i : i + 2] for i in range(len(word) - 1)]
+    grams = char_bigrams(word)
     return sum(g in hay for g in grams) / len(grams)
 
 
-@lru_cache(maxsize=QUERY_CACHE)
-def _words(head: str) -> tuple[str, ...]:
+def _head_words(head: str) -> list[str]:
     """A dictionary headword as BM25 tokens (``提出建议`` → 提出, 建议)."""
-    return tuple(tokenize(head, bigrams=False))
+    return tokenize(head, bigrams=False)
 
 
 class _Clock:

@@ -39,7 +39,8 @@ def _tokenizer():  # type: ignore[no-untyped-def]
         return tok
 
 
-def _bigrams(word: str) -> list[str]:
+def char_bigrams(word: str) -> list[str]:
+    """The overlapping two-character pieces of ``word`` (``职业规划`` → 职业, 业规, 规划)."""
     return [word[i : i + 2] for i in range(len(word) - 1)]
 
 
@@ -48,7 +49,7 @@ def words(text: str) -> list[str]:
     return list(_tokenizer().lcut(text, HMM=True))
 
 
-def tokenize(text: str, bigrams: bool = True) -> list[str]:
+def tokenize(text: str, bigrams: bool = True, remember: bool = True) -> list[str]:
     """Tokens of ``text`` for BM25, in order.
 
     Text is normalised first (Traditional→Simplified, full-width folded, lower case).
@@ -59,8 +60,11 @@ def tokenize(text: str, bigrams: bool = True) -> list[str]:
 
     >>> tokenize("客户服务管理师的职业道德")
     ['客户服务管理师', '客户', '户服', '服务', '务管', '管理', '理师', '职业道德', '职业', '业道', '道德']
+
+    ``remember=False`` bypasses the token cache, for one-off texts in bulk (the dictionary's
+    headwords at build time) that would only push out the passages answering re-reads.
     """
-    return list(_tokens(text, bigrams))
+    return list((_tokens if remember else _tokens.__wrapped__)(text, bigrams))
 
 
 @lru_cache(maxsize=TOKEN_CACHE)
@@ -74,7 +78,7 @@ def _tokens(text: str, bigrams: bool) -> tuple[str, ...]:
             continue
         out.append(word)
         if bigrams and len(word) >= 3 and all(is_cjk(c) for c in word):
-            out.extend(b for b in _bigrams(word) if b not in stop)
+            out.extend(b for b in char_bigrams(word) if b not in stop)
     return tuple(out)
 
 
