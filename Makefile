@@ -59,7 +59,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/csbot build --if-stale
-	$(BIN)/python -m csbot.bench
+	$(BIN)/python -m csbot.reports.bench
 
 clean:
 	rm -rf index .pytest_cache .mypy_cache .ruff_cache

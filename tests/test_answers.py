@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csbot.assistant import Assistant
-from csbot.exam import (
+from csbot.answer.exam import (
     from_evidence,
     from_question_bank,
     number_unit,
@@ -14,10 +13,13 @@ from csbot.exam import (
     shared_words,
     single_from_sentences,
 )
-from csbot.extract import extract_span, question_type, sentences
-from csbot.highlight import term_spans
-from csbot.segment import tokenize
+from csbot.answer.highlight import term_spans
+from csbot.answer.qtypes import question_type
+from csbot.answer.spans import extract_span
+from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
+from csbot.text.segmenter import tokenize
+from csbot.text.sentences import sentences
 
 
 def words_of(question: str):  # type: ignore[no-untyped-def]

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from csbot.api import create_app
-from csbot.assistant import Assistant
-from csbot.embedder import HashEmbedder
-from csbot.index_store import build_index
+from csbot.embed.models import HashEmbedder
+from csbot.index.local import build_index
+from csbot.serve.api.app import create_app
+from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
 
 

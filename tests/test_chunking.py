@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from conftest import CORPUS
-from csbot.assistant import Assistant
-from csbot.chunking import MAX_CHARS, asks_share, chunk_document, heading_level, heading_title
-from csbot.clean import clean_document
-from csbot.corpus import load_corpus
+from csbot.ingest.chunking import MAX_CHARS, asks_share, chunk_document, heading_level, heading_title
+from csbot.ingest.clean import clean_document
+from csbot.ingest.corpus import load_corpus
 from csbot.records import DocumentInfo
+from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
 
 CORPUS_ = load_corpus(CORPUS)

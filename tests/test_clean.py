@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import CORPUS
-from csbot.clean import clean_document, line_reason, mojibake_run, strip_html, toc_spans
-from csbot.corpus import load_corpus
-from csbot.index_store import passages_of
+from csbot.index.local import passages_of
+from csbot.ingest.clean import clean_document, line_reason, mojibake_run, strip_html, toc_spans
+from csbot.ingest.corpus import load_corpus
 from csbot.records import DocumentInfo
 
 INFO = DocumentInfo("t", "t.txt", "测试文档", "study-notes", "", "simplified")

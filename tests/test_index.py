@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from csbot.assistant import Assistant
-from csbot.embedder import HashEmbedder
+from csbot.embed.models import HashEmbedder
 from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QuestionError
-from csbot.index_store import build_index, load_index
-from csbot.retrieve import Retriever
+from csbot.index.local import build_index, load_index
+from csbot.search.retriever import Retriever
+from csbot.serve.assistant import Assistant
 from csbot.settings import Settings, load_settings
 
 
@@ -172,7 +172,7 @@ def test_modes_rank_differently_but_all_answer(fake_index: Settings) -> None:
 
 
 def test_bm25_counts_as_much_as_its_best_passage_covers_the_question(fake_index: Settings) -> None:
-    from csbot.retrieve import TRUSTED_COVERAGE
+    from csbot.search.retriever import TRUSTED_COVERAGE
 
     retriever = Retriever(load_index(fake_index), HashEmbedder())
     worded_as_written = "客户服务16大管理原则有哪些?"

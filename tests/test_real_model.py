@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from csbot.assistant import Assistant
-from csbot.e5_weights import read_e5_file
-from csbot.embedder import make_embedder
-from csbot.model_prep import TOKENIZER, WEIGHTS, package_file
+from csbot.embed.e5_weights import read_e5_file
+from csbot.embed.models import make_embedder
+from csbot.embed.prepare import TOKENIZER, WEIGHTS, package_file
+from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -117,8 +117,8 @@ def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> N
 
 
 def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assistant: Assistant) -> None:
-    from csbot.embedder import OnnxE5Embedder, SentenceTransformerEmbedder
-    from csbot.model_prep import prepared_model_dir
+    from csbot.embed.models import OnnxE5Embedder, SentenceTransformerEmbedder
+    from csbot.embed.prepare import prepared_model_dir
 
     location = str(prepared_model_dir(real))
     fast = OnnxE5Embedder(location, "query: ", "passage: ", threads=2)
@@ -134,7 +134,7 @@ def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assis
 
 
 def test_sources_lists_every_covering_document(assistant: Assistant) -> None:
-    from csbot.coverage import sources
+    from csbot.reports.syllabus import sources
 
     found = sources(assistant, "职业锚")
     assert found[0].doc_id == "basics-notes" and "职业锚" in found[0].sections[0].text
@@ -143,7 +143,7 @@ def test_sources_lists_every_covering_document(assistant: Assistant) -> None:
 
 
 def test_coverage_finds_covered_points_and_gaps(assistant: Assistant) -> None:
-    from csbot.coverage import coverage
+    from csbot.reports.syllabus import coverage
 
     rows = {r.point.point: r for r in coverage(assistant)}
     assert len(rows) > 50
@@ -155,7 +155,7 @@ def test_coverage_finds_covered_points_and_gaps(assistant: Assistant) -> None:
 def test_answering_loads_neither_torch_nor_transformers(real: Settings) -> None:
     code = (
         "import sys\n"
-        "from csbot.assistant import Assistant\n"
+        "from csbot.serve.assistant import Assistant\n"
         "from csbot.settings import load_settings\n"
         "Assistant(load_settings()).ask('什么是客我关系?')\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from csbot.fusion import fuse, rrf_scores
-from csbot.question import retrieval_text
-from csbot.segment import tokenize
-from csbot.textnorm import normalize
+from csbot.search.fusion import fuse, rrf_scores
+from csbot.search.query import retrieval_text
+from csbot.text.normalise import normalize
+from csbot.text.segmenter import tokenize
 
 
 def test_normalize_folds_width_script_and_pdf_spacing() -> None:

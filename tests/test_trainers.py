@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from csbot.api import create_app
-from csbot.assistant import Assistant
-from csbot.corpus import load_corpus
-from csbot.coverage import load_syllabus, to_csv, to_html
-from csbot.embedder import HashEmbedder
+from csbot.embed.models import HashEmbedder
 from csbot.errors import CorpusError
-from csbot.index_store import build_index, read_manifest
-from csbot.ingest import add_documents, decode_text, extract_text, infer_script, remove_document
-from csbot.question_log import QuestionLog
+from csbot.index.local import build_index, read_manifest
+from csbot.ingest.corpus import load_corpus
+from csbot.ingest.documents import add_documents, decode_text, extract_text, infer_script, remove_document
+from csbot.reports.syllabus import load_syllabus, to_csv, to_html
+from csbot.serve.api.app import create_app
+from csbot.serve.assistant import Assistant
+from csbot.serve.question_log import QuestionLog
 from csbot.settings import Settings
 
 BREAK_WORDS = "接听电话应在铃响三声之内，并主动问候客户。客服人员应着装整洁，保持微笑，耐心倾听客户的问题。"
@@ -45,7 +45,7 @@ def test_syllabus_is_the_real_list_with_sources() -> None:
 
 
 def test_coverage_report_shape() -> None:
-    from csbot.coverage import CoverageRow, DocumentCoverage, SectionHit, SyllabusPoint
+    from csbot.reports.syllabus import CoverageRow, DocumentCoverage, SectionHit, SyllabusPoint
 
     hit = SectionHit("资料 › 第一章", "客户<b>是</b>指…", 3, 4, 0.9)
     rows = [
@@ -211,7 +211,7 @@ def test_extracts_html_without_markup(tmp_path: Path) -> None:
 def test_gaps_cli_lists_unanswered_and_unhelpful(fake_index: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import sys
 
-    from csbot.cli import main
+    from csbot.serve.cli import main
 
     log = QuestionLog(fake_index.data_dir / "questions.sqlite3")
     qid = log.record("考试报名费多少钱?", False, None)
@@ -227,7 +227,7 @@ def test_gaps_cli_lists_unanswered_and_unhelpful(fake_index: Settings, monkeypat
 
 
 def test_a_question_list_never_covers_a_point(fake_index: Settings) -> None:
-    from csbot.coverage import covering_hits
+    from csbot.reports.syllabus import covering_hits
 
     assistant = Assistant(fake_index)
     point = "解释什么是客户体验,以及如何提供良好的客户体验"  # asked word for word by a 题库 list

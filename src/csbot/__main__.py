@@ -1,5 +1,5 @@
 """``python -m csbot`` runs the command line."""
 
-from .cli import main
+from csbot.serve.cli import main
 
 main()

@@ -46,6 +46,7 @@ class Settings:
         corpus_dir: the directory holding ``corpus.toml`` and the raw documents.
         index_dir: where ``csbot build`` writes the index.
         data_dir: what the service records (the question log) and the coverage reports.
+        web_dir: the chat page's files (``index.html``, ``app.js``, ``style.css``).
         log_questions: whether the service records the questions it answers.
         request_threads: how many requests the service works on at once (others queue).
         model: ``multilingual-e5-small`` (prepared offline from installed packages),
@@ -65,6 +66,7 @@ class Settings:
     corpus_dir: Path
     index_dir: Path
     data_dir: Path = Path("data")
+    web_dir: Path = Path("web")
     model: str = DEFAULT_MODEL
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
@@ -108,6 +110,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "corpus_dir": Path(env.get("CSBOT_CORPUS", str(root / "corpus"))),
         "index_dir": Path(env.get("CSBOT_INDEX", str(root / "index"))),
         "data_dir": Path(env.get("CSBOT_DATA", str(root / "data"))),
+        "web_dir": root / "web",
         "log_questions": env.get("CSBOT_LOG_QUESTIONS", "1").strip().lower()
         not in ("0", "false", "no", "off"),
         "model": model,

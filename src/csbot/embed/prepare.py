@@ -17,10 +17,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .e5_weights import E5Weights, read_e5_file
-from .embedder import ONNX_FILE
-from .errors import ModelError
-from .settings import DEFAULT_MODEL, Settings
+from csbot.embed.e5_weights import E5Weights, read_e5_file
+from csbot.embed.models import ONNX_FILE
+from csbot.errors import ModelError
+from csbot.settings import DEFAULT_MODEL, Settings
 
 logger = logging.getLogger(__name__)
 

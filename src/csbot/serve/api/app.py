@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -12,16 +11,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .assistant import Assistant
-from .coverage import sources as find_sources
-from .errors import CsbotError, QuestionError, UnknownDocumentError
-from .followup import resolve_followup
-from .question_log import QuestionLog
-from .records import Citation
-from .settings import Settings, load_settings, quiet_offline_env
+from csbot.errors import CsbotError, QuestionError, UnknownDocumentError
+from csbot.records import Citation
+from csbot.reports.syllabus import sources as find_sources
+from csbot.serve.assistant import Assistant
+from csbot.serve.followup import resolve_followup
+from csbot.serve.question_log import QuestionLog
+from csbot.settings import Settings, load_settings, quiet_offline_env
 
 MAX_QUESTION_CHARS = 1000
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 class AskRequest(BaseModel):
@@ -296,11 +294,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             )
         return FileResponse(report, media_type="text/html")
 
-    if WEB_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    web_dir = active.web_dir
+    if web_dir.is_dir():
+        app.mount("/static", StaticFiles(directory=web_dir), name="static")
 
         @app.get("/", include_in_schema=False)
         def index() -> FileResponse:
-            return FileResponse(WEB_DIR / "index.html")
+            return FileResponse(web_dir / "index.html")
 
     return app

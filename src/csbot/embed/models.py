@@ -11,9 +11,9 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from .errors import ModelError
-from .settings import DEFAULT_MODEL, Settings
-from .textnorm import normalize
+from csbot.errors import ModelError
+from csbot.settings import DEFAULT_MODEL, Settings
+from csbot.text.normalise import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = 1) -
     if settings.model == FAKE_MODEL:
         return HashEmbedder()
     if settings.model == DEFAULT_MODEL:
-        from .model_prep import prepare_default_model, prepared_model_dir
+        from csbot.embed.prepare import prepare_default_model, prepared_model_dir
 
         location = prepared_model_dir(settings)
         if prepare:

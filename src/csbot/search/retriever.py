@@ -9,13 +9,13 @@ from typing import Literal
 
 import numpy as np
 
-from .embedder import Embedder
-from .fusion import convex, fuse
-from .glossary import Translation
-from .index_store import Index
-from .question import is_cross_lingual, retrieval_text
-from .records import Hit
-from .segment import char_bigrams, tokenize, word_pairs
+from csbot.embed.models import Embedder
+from csbot.index.glossary import Translation
+from csbot.index.local import Index
+from csbot.records import Hit
+from csbot.search.fusion import convex, fuse
+from csbot.search.query import is_cross_lingual, retrieval_text
+from csbot.text.segmenter import char_bigrams, tokenize, word_pairs
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from .textnorm import to_simplified
+from csbot.text.normalise import to_simplified
 
 
 @lru_cache(maxsize=4096)  # citations repeat: each passage is folded once

@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CorpusError, UnknownDocumentError
-from .records import DocumentInfo
+from csbot.errors import CorpusError, UnknownDocumentError
+from csbot.records import DocumentInfo
 
 MANIFEST = "corpus.toml"
 KINDS = ("study-notes", "exam-questions", "occupational-standard", "exam-syllabus", "textbook")

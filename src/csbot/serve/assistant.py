@@ -6,15 +6,15 @@ import time
 from dataclasses import replace
 from functools import lru_cache
 
-from .answer import AnswerBuilder
-from .corpus import load_corpus
-from .embedder import Embedder, make_embedder
-from .errors import CsbotError, QuestionError
-from .index_store import load_index
-from .records import Answer
-from .retrieve import Mode, Retriever
-from .segment import tokenize
-from .settings import Settings
+from csbot.answer.builder import AnswerBuilder
+from csbot.embed.models import Embedder, make_embedder
+from csbot.errors import CsbotError, QuestionError
+from csbot.index.local import load_index
+from csbot.ingest.corpus import load_corpus
+from csbot.records import Answer
+from csbot.search.retriever import Mode, Retriever
+from csbot.settings import Settings
+from csbot.text.segmenter import tokenize
 
 ANSWER_CACHE = 2048
 

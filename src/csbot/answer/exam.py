@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from .question import BLANK
-from .textnorm import fold_width, squash
+from csbot.search.query import BLANK
+from csbot.text.normalise import fold_width, squash
 
 # "B、" marks an option wherever it stands (``TJPB、TIME-TOP``); "B." / "B " / "(B)" only
 # after a space, punctuation or a Chinese character, so "No.1" or "CIS" are not options.

@@ -10,11 +10,11 @@ import subprocess
 import sys
 import time
 
-from .assistant import Assistant
-from .embedder import make_embedder
-from .evaluate import load_questions
-from .index_store import build_index
-from .settings import load_settings, quiet_offline_env
+from csbot.embed.models import make_embedder
+from csbot.index.local import build_index
+from csbot.reports.evaluation import load_questions
+from csbot.serve.assistant import Assistant
+from csbot.settings import load_settings, quiet_offline_env
 
 ROUNDS = 2  # the question set twice: ≥ 100 timed questions per mode
 
@@ -72,9 +72,9 @@ def main() -> None:
 
 BM25_ONLY = """
 import time, bm25s
-from csbot.corpus import load_corpus
-from csbot.index_store import bm25_text, passages_of
-from csbot.segment import tokenize
+from csbot.ingest.corpus import load_corpus
+from csbot.index.local import bm25_text, passages_of
+from csbot.text.segmenter import tokenize
 from csbot.settings import load_settings
 t = time.perf_counter()
 passages = passages_of(load_corpus(load_settings().corpus_dir))

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .extract import ends_lead, sentences
-from .records import Document, Passage
+from csbot.records import Document, Passage
+from csbot.text.sentences import ends_lead, sentences
 
 MAX_CHARS = 400
 MIN_CHARS = 80

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .exam import (
+from csbot.answer.exam import (
     ALL_OF_ABOVE,
     Choice,
     ExamQuestion,
@@ -18,13 +18,15 @@ from .exam import (
     shared_words,
     single_from_sentences,
 )
-from .extract import LIST_Q, Span, extract_span, windows
-from .highlight import term_spans
-from .question import is_cross_lingual, retrieval_text
-from .records import Answer, Citation, DocumentInfo, Hit
-from .retrieve import Retriever
-from .segment import char_bigrams, tokenize
-from .textnorm import squash
+from csbot.answer.highlight import term_spans
+from csbot.answer.qtypes import LIST_Q
+from csbot.answer.spans import extract_span
+from csbot.records import Answer, Citation, DocumentInfo, Hit
+from csbot.search.query import is_cross_lingual, retrieval_text
+from csbot.search.retriever import Retriever
+from csbot.text.normalise import squash
+from csbot.text.segmenter import char_bigrams, tokenize
+from csbot.text.sentences import Span, windows
 
 # Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
 # 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise

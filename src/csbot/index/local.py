@@ -25,17 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .chunking import chunk_document
-from .clean import clean_document
-from .corpus import Corpus, load_corpus
-from .embedder import Embedder
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from .extract import windows
-from .glossary import GLOSSARY_FILE, Glossary, build_glossary
-from .records import Passage
-from .segment import NO_PAIRS, tokenize, word_pairs
-from .settings import Settings
+from csbot import __version__
+from csbot.embed.models import Embedder
+from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from csbot.index.glossary import GLOSSARY_FILE, Glossary, build_glossary
+from csbot.ingest.chunking import chunk_document
+from csbot.ingest.clean import clean_document
+from csbot.ingest.corpus import Corpus, load_corpus
+from csbot.records import Passage
+from csbot.settings import Settings
+from csbot.text.segmenter import NO_PAIRS, tokenize, word_pairs
+from csbot.text.sentences import windows
 
 logger = logging.getLogger(__name__)
 

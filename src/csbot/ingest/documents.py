@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from .corpus import KINDS, MANIFEST, load_corpus
-from .errors import CorpusError
-from .records import DocumentInfo
-from .textnorm import is_cjk, to_simplified
+from csbot.errors import CorpusError
+from csbot.ingest.corpus import KINDS, MANIFEST, load_corpus
+from csbot.records import DocumentInfo
+from csbot.text.normalise import is_cjk, to_simplified
 
 FORMATS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 # Encodings a Chinese trainer's text file is likely to be in, besides UTF-8.

@@ -20,10 +20,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assistant import Assistant
-from .errors import CorpusError
-from .records import Hit
-from .textnorm import squash
+from csbot.errors import CorpusError
+from csbot.records import Hit
+from csbot.serve.assistant import Assistant
+from csbot.text.normalise import squash
 
 COVER_DENSE = 0.85
 REQUIREMENT_KINDS = ("exam-syllabus", "occupational-standard")

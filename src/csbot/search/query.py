@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .textnorm import fold_width, is_cjk
+from csbot.text.normalise import fold_width, is_cjk
 
 # A、 A. A． (A) A) — an option letter, when it starts a line or follows a space, a
 # punctuation mark, or the end of the stem's blank.

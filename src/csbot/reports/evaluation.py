@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .assistant import Assistant
-from .errors import CsbotError
-from .retrieve import MODES
-from .textnorm import squash
+from csbot.errors import CsbotError
+from csbot.search.retriever import MODES
+from csbot.serve.assistant import Assistant
+from csbot.text.normalise import squash
 
 KS = (1, 3, 5)
 

@@ -8,7 +8,7 @@ import threading
 from functools import lru_cache
 from importlib import resources
 
-from .textnorm import is_cjk, normalize
+from csbot.text.normalise import is_cjk, normalize
 
 logger = logging.getLogger(__name__)
 

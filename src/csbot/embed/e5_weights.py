@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from csbot.errors import ModelError
 
 MAGIC = b"E5S1"
 QK = 32

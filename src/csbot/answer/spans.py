@@ -1,0 +1,164 @@
+"""The answer span: the part of a passage that answers the question, verbatim.
+
+* a list question (有哪些 / 包括 / 几个 / 哪几类 / 步骤) gets the whole enumerated list, from
+  its lead sentence to the last item;
+* a definition question (什么是X / X是指 / X的含义) gets the defining sentence(s);
+* a fact question (哪一年 / 多少 / 谁提出) gets the sentence that holds the fact;
+* an exam item answers as a whole (stem, options and its key).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from csbot.answer.qtypes import ASKS_ALL, _bonus, question_type
+from csbot.text.normalise import normalize
+from csbot.text.sentences import ENUM, ITEM_START, Span, ends_lead, is_short, restarts, sentences
+
+ITEM_STANDOUT = 1.5  # an item scoring this many times every other numbered sentence is the one asked about
+# The sentence window the question's vector is closest to (the dense retriever's pick)
+# gets a quarter of the best sentence's lexical score on top of its own: it settles a
+# paraphrase that shares few words with the answering sentence.
+NEAR_LIFT = 0.25
+# A sentence opening with a connective or a pronoun (而…, 因此…, 例如…, 这些…) leans on the
+# one before it; the answer starts where the thought does (at most BACK_CHARS back).
+LEANS_BACK = re.compile(
+    r"^(?:而|因为|因此|所以|因而|从而|于是|例如|比如|譬如|但|然而|不过|同时|此外|另外|并且|而且|这|此|其|它|他们|则|故|总之|可见|由此)"
+)
+BACK_CHARS = 300
+
+
+def _back_to_the_thought(text: str, sents: list[Span], i: int, best: Span) -> tuple[int, Span]:
+    """While the span opens with a sentence that leans on the one before it (``而…``,
+    ``因此…``, ``例如…``) on the same line, start one sentence earlier (at most
+    :data:`BACK_CHARS` before the span's end)."""
+    while (
+        i > 0
+        and LEANS_BACK.match(normalize(text[sents[i].start : sents[i].start + 4]))
+        and "\n" not in text[sents[i - 1].end : sents[i].start]
+        and best.end - sents[i - 1].start <= BACK_CHARS
+    ):
+        i -= 1
+        best = Span(sents[i].start, best.end)
+    return i, best
+
+
+def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
+    """From the list's lead sentence to the end of its last item, if a list is there."""
+    markers = [m.start() for m in ENUM.finditer(text) if m.start() >= best.start or m.start() == 0]
+    following = [m for m in markers if m >= best.start]
+    if len(markers) < 2 or not following:
+        return None
+    first = following[0]
+    if first - best.end > 40:  # the list is not attached to the best sentence
+        return None
+    start = min(best.start, next(s.start for s in sents if s.end > first))
+    later_lists = restarts(text, first)  # a restart needs items before it, so never ``first``
+    if later_lists:  # the list ends where the next one starts
+        following = [m for m in following if m < later_lists[0]]
+    last_item = following[-1]
+    end = next((s.end for s in sents if s.end > last_item), len(text))
+    # an item ending in ";" continues the list to the next sentence end
+    while end < len(text) and text[end - 1] in ";；,，":
+        end = next((s.end for s in sents if s.end > end), len(text))
+    return Span(start, end)
+
+
+def extract_span(
+    question: str,
+    text: str,
+    kind: str,
+    weight: Callable[[str], float],
+    allow_list: bool = True,
+    near: tuple[int, int] | None = None,
+) -> Span:
+    """Pick the answering span of ``text``.
+
+    Args:
+        question: the student's question.
+        text: the passage as written.
+        kind: the passage kind (an ``exam-item`` answers whole).
+        weight: the score of a sentence for the question (e.g. IDF-weighted term overlap).
+        allow_list: whether a list following the best sentence may be returned whole.
+        near: ``(start, end)`` of the window the question's vector is closest to, if any.
+    """
+    if kind == "exam-item":
+        return Span(0, len(text))
+    sents = sentences(text)
+    if not sents:
+        return Span(0, len(text))
+    qtype = question_type(question)
+    base = [weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]) for s in sents]
+    lift = NEAR_LIFT * max(base) if near and max(base) > 0 else 0.0
+    scored = [
+        (b + (lift if near and s.start < near[1] and near[0] < s.end else 0.0), -i, s)
+        for i, (b, s) in enumerate(zip(base, sents, strict=True))
+    ]
+    best = max(scored)[2]
+    i = sents.index(best)
+    if qtype == "list" and not ASKS_ALL.search(normalize(question)) and _stands_out(text, sents, base, i):
+        return best  # 管理型职业锚的特点: the item that names it, not the whole list
+    if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
+        i -= 1  # a parenthetical note explains the sentence before it
+        best = Span(sents[i].start, best.end)
+    if qtype != "list" and not ends_lead(text[best.start : best.end]):  # a list starts at its lead
+        i, best = _back_to_the_thought(text, sents, i, best)
+    if qtype in ("list", "general"):  # an item matched best: the answer is its whole list, from the lead
+        lead = i
+        while (
+            lead > 0
+            and (
+                ITEM_START.match(text[sents[lead].start : sents[lead].end])
+                or text[sents[lead].start] in "(（"
+            )
+            and not ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
+        ):
+            lead -= 1
+        # a general question (为什么…) goes back only to a sentence that announces the list
+        if qtype == "list" or _is_lead(text[sents[lead].start : sents[lead].end]):
+            i = lead
+            best = Span(sents[i].start, best.end)
+    as_list = _list_span(text, sents, best) if allow_list else None
+    best_text = text[best.start : best.end]
+    names_list = qtype == "definition" and _is_heading(best_text)  # 什么是职业生涯规划? → its steps
+    if as_list and (qtype in ("list", "general") or _is_lead(best_text) or names_list):
+        return as_list
+    if allow_list and ends_lead(text[best.start : best.end]):
+        return Span(best.start, len(text))  # a lead without numbered items: what follows it
+    end = best.end
+    following = [s for s in sents if s.start >= best.end]
+    short = is_short(text[best.start : end])
+    if following and (qtype in ("definition", "general", "list") or short):
+        nxt = following[0]
+        same_line = "\n" not in text[best.end : nxt.start]
+        if (
+            short or text[best.end - 1] in ",，;；" or (qtype == "list") or (qtype == "general" and same_line)
+        ) and nxt.end - best.start <= 250:
+            end = nxt.end
+    return Span(best.start, end)
+
+
+def _stands_out(text: str, sents: list[Span], base: list[float], i: int) -> bool:
+    """Whether sentence ``i`` is a list item scoring :data:`ITEM_STANDOUT` times every
+    other numbered sentence of the passage."""
+    sentence = text[sents[i].start : sents[i].end]
+    if not ITEM_START.match(sentence) or _is_heading(sentence) or _is_lead(sentence):
+        return False  # a title or a lead over items is not one of them
+    others = [
+        b
+        for j, (b, s) in enumerate(zip(base, sents, strict=True))
+        if j != i and ITEM_START.match(text[s.start : s.end])
+    ]
+    return bool(others) and base[i] > 0 and base[i] >= ITEM_STANDOUT * max(others)
+
+
+def _is_lead(sentence: str) -> bool:
+    return ends_lead(sentence) or bool(re.search(r"简述|有哪些|包括|如下|以下", sentence))
+
+
+def _is_heading(sentence: str) -> bool:
+    """A numbered title line (``3.客户服务管理师职业生涯规划(单选/多选)★(背)``): short, with
+    no sentence or item end in it; the list under it is what it names."""
+    body = re.sub(r"[★☆\s]|[(（]背[)）]", "", sentence)
+    return bool(ITEM_START.match(body)) and len(body) <= 40 and not re.search(r"[。;；!?！？]", body)
