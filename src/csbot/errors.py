@@ -31,3 +31,7 @@ class ModelError(CsbotError):
 
 class QuestionError(CsbotError):
     """The question is empty or too long."""
+
+
+class SettingsError(CsbotError):
+    """A ``CSBOT_*`` environment variable (or a setting given in code) has an invalid value."""

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, get_type_hints
+
+from csbot.errors import SettingsError
 
 DEFAULT_MODEL = "multilingual-e5-small"
+FUSIONS = ("convex", "rrf")
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 # Query/passage prefixes of models we know; any other model gets none unless configured.
 KNOWN_PREFIXES: dict[str, tuple[str, str]] = {
@@ -37,9 +45,18 @@ def _project_root() -> Path:
     return Path.cwd()
 
 
+def _in_checkout(name: str) -> Callable[[], Path]:
+    return lambda: _project_root() / name
+
+
+def _env(name: str) -> dict[str, str]:
+    """Field metadata: the environment variable a setting is read from."""
+    return {"env": name}
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything csbot can be configured with.
+    """Everything csbot can be configured with; the field defaults are the only defaults.
 
     Attributes:
         home: csbot's own data directory (prepared models live in ``home/models``).
@@ -47,38 +64,59 @@ class Settings:
         index_dir: where ``csbot build`` writes the index.
         data_dir: what the service records (the question log) and the coverage reports.
         web_dir: the chat page's files (``index.html``, ``app.js``, ``style.css``).
-        log_questions: whether the service records the questions it answers.
-        request_threads: how many requests the service works on at once (others queue).
         model: ``multilingual-e5-small`` (prepared offline from installed packages),
             ``fake`` (a deterministic hashing embedder for tests), or any
             sentence-transformers model name or path.
-        query_prefix / passage_prefix: text put before queries / passages when embedding.
+        query_prefix / passage_prefix: text put before queries / passages when embedding
+            (:func:`load_settings` uses the model's own from :data:`KNOWN_PREFIXES`, else none).
         top_k: citations returned per question.
         candidates: how many hits each retriever contributes before fusion.
         rrf_k: the constant of reciprocal-rank fusion.
         fusion: ``convex`` (weighted sum of min–max normalised scores) or ``rrf``.
         bm25_weight: the BM25 share in ``convex`` fusion (the dense share is the rest).
         max_question_chars: longer questions are refused.
+        log_questions: whether the service records the questions it answers.
+        request_threads: how many requests the service works on at once (others queue).
         show_progress: progress bars while embedding (the CLI turns this on).
+
+    Raises:
+        SettingsError: a value out of range, naming the variable that sets it.
     """
 
-    home: Path
-    corpus_dir: Path
-    index_dir: Path
-    data_dir: Path = Path("data")
-    web_dir: Path = Path("web")
-    model: str = DEFAULT_MODEL
-    query_prefix: str = "query: "
-    passage_prefix: str = "passage: "
-    top_k: int = 5
-    candidates: int = 50
-    rrf_k: int = 60
-    fusion: str = "convex"
-    bm25_weight: float = 0.5
-    max_question_chars: int = 1000
-    log_questions: bool = True
-    request_threads: int = 3
+    home: Path = field(default_factory=lambda: Path.home() / ".cache" / "csbot", metadata=_env("CSBOT_HOME"))
+    corpus_dir: Path = field(default_factory=_in_checkout("corpus"), metadata=_env("CSBOT_CORPUS"))
+    index_dir: Path = field(default_factory=_in_checkout("index"), metadata=_env("CSBOT_INDEX"))
+    data_dir: Path = field(default_factory=_in_checkout("data"), metadata=_env("CSBOT_DATA"))
+    web_dir: Path = field(default_factory=_in_checkout("web"))
+    model: str = field(default=DEFAULT_MODEL, metadata=_env("CSBOT_MODEL"))
+    query_prefix: str = field(default=KNOWN_PREFIXES[DEFAULT_MODEL][0], metadata=_env("CSBOT_QUERY_PREFIX"))
+    passage_prefix: str = field(
+        default=KNOWN_PREFIXES[DEFAULT_MODEL][1], metadata=_env("CSBOT_PASSAGE_PREFIX")
+    )
+    top_k: int = field(default=5, metadata=_env("CSBOT_TOP_K"))
+    candidates: int = field(default=50, metadata=_env("CSBOT_CANDIDATES"))
+    rrf_k: int = field(default=60, metadata=_env("CSBOT_RRF_K"))
+    fusion: str = field(default="convex", metadata=_env("CSBOT_FUSION"))
+    bm25_weight: float = field(default=0.5, metadata=_env("CSBOT_BM25_WEIGHT"))
+    max_question_chars: int = field(default=1000, metadata=_env("CSBOT_MAX_QUESTION_CHARS"))
+    log_questions: bool = field(default=True, metadata=_env("CSBOT_LOG_QUESTIONS"))
+    # Few threads queued in order beat many fighting over the cores (see serve/api/app.py).
+    request_threads: int = field(
+        default_factory=lambda: (os.cpu_count() or 2) + 1, metadata=_env("CSBOT_REQUEST_THREADS")
+    )
     show_progress: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "candidates", "rrf_k", "max_question_chars", "request_threads"):
+            value = getattr(self, name)
+            if value < 1:
+                raise SettingsError(f"{_var(name)} must be at least 1, got {value}")
+        if not (math.isfinite(self.bm25_weight) and 0 <= self.bm25_weight <= 1):
+            raise SettingsError(f"{_var('bm25_weight')} must be a number from 0 to 1, got {self.bm25_weight}")
+        if self.fusion not in FUSIONS:
+            raise SettingsError(f"{_var('fusion')} must be 'convex' or 'rrf', got {self.fusion!r}")
+        if not self.model.strip():
+            raise SettingsError(f"{_var('model')} is empty; unset it for {DEFAULT_MODEL}, or name a model")
 
     @property
     def models_dir(self) -> Path:
@@ -89,40 +127,66 @@ class Settings:
         return self.data_dir / "reports"
 
 
-def _int_env(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+def _var(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    return str(next(f.metadata["env"] for f in fields(Settings) if f.name == name))
 
 
-def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
-    """Build the settings from the environment (``CSBOT_*``), then apply ``overrides``."""
-    env = dict(os.environ if env is None else env)
-    root = _project_root()
-    model = env.get("CSBOT_MODEL", DEFAULT_MODEL)
-    known_q, known_p = KNOWN_PREFIXES.get(model, ("", ""))
-    values: dict[str, object] = {
-        "home": Path(env.get("CSBOT_HOME", str(Path.home() / ".cache" / "csbot"))),
-        "corpus_dir": Path(env.get("CSBOT_CORPUS", str(root / "corpus"))),
-        "index_dir": Path(env.get("CSBOT_INDEX", str(root / "index"))),
-        "data_dir": Path(env.get("CSBOT_DATA", str(root / "data"))),
-        "web_dir": root / "web",
-        "log_questions": env.get("CSBOT_LOG_QUESTIONS", "1").strip().lower()
-        not in ("0", "false", "no", "off"),
-        "model": model,
-        "query_prefix": env.get("CSBOT_QUERY_PREFIX", known_q),
-        "passage_prefix": env.get("CSBOT_PASSAGE_PREFIX", known_p),
-        "top_k": _int_env(env, "CSBOT_TOP_K", 5),
-        "candidates": _int_env(env, "CSBOT_CANDIDATES", 50),
-        "rrf_k": _int_env(env, "CSBOT_RRF_K", 60),
-        "fusion": env.get("CSBOT_FUSION", "convex"),
-        "bm25_weight": float(env.get("CSBOT_BM25_WEIGHT", "0.5")),
-        "max_question_chars": _int_env(env, "CSBOT_MAX_QUESTION_CHARS", 1000),
-        "request_threads": max(1, _int_env(env, "CSBOT_REQUEST_THREADS", (os.cpu_count() or 2) + 1)),
-    }
+def _default(name: str) -> Any:
+    """The default of setting ``name``, as the dataclass field declares it."""
+    f = next(f for f in fields(Settings) if f.name == name)
+    return f.default_factory() if callable(f.default_factory) else f.default
+
+
+def _parse(var: str, raw: str, kind: type) -> object:
+    """``raw``, the value of ``var``, as a ``kind``; :class:`SettingsError` if it is not one."""
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        raise SettingsError(f"{var} must be 1 or 0 (or true/false, yes/no, on/off), got {raw!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{var} must be an integer, got {raw!r}") from None
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{var} must be a number, got {raw!r}") from None
+    if kind is Path:
+        return Path(raw)
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from the environment (``CSBOT_*``), then apply ``overrides``.
+
+    An unset variable, or a blank one for a number, flag or path, leaves the field's default;
+    blank text is a value (``CSBOT_QUERY_PREFIX=`` means no prefix). Unless given, the
+    query/passage prefixes are the chosen model's own (:data:`KNOWN_PREFIXES`, else none).
+
+    Args:
+        env: the variables to read; ``os.environ`` when None.
+        overrides: settings by field name, e.g. ``model="fake"``; they win over ``env``.
+
+    Raises:
+        SettingsError: a variable that does not parse, or a value out of range, in one line.
+    """
+    env = os.environ if env is None else env
+    types = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        var = f.metadata.get("env")
+        raw = env.get(var) if var else None
+        if var is None or raw is None or (types[f.name] is not str and not raw.strip()):
+            continue
+        values[f.name] = _parse(var, raw, types[f.name])
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    known = KNOWN_PREFIXES.get(values.get("model", _default("model")), ("", ""))
+    values.setdefault("query_prefix", known[0])
+    values.setdefault("passage_prefix", known[1])
+    return Settings(**values)

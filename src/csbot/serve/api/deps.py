@@ -1,0 +1,46 @@
+"""What routes get through ``Annotated`` dependencies: the assistant, the question log, the settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from csbot.serve.assistant import Assistant
+from csbot.serve.question_log import QuestionLog
+from csbot.settings import Settings
+
+
+def get_assistant(request: Request) -> Assistant:
+    """The assistant loaded at start-up; 503 with the reason when the index did not load."""
+    assistant: Assistant | None = getattr(request.app.state, "assistant", None)
+    if assistant is None:
+        raise HTTPException(
+            status_code=503, detail=getattr(request.app.state, "load_error", "index not loaded")
+        )
+    return assistant
+
+
+def get_question_log(request: Request) -> QuestionLog | None:
+    """The question log, or None when logging is turned off (``CSBOT_LOG_QUESTIONS=0``)."""
+    log: QuestionLog | None = request.app.state.log
+    return log
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+QuestionLogDep = Annotated[QuestionLog | None, Depends(get_question_log)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def check_length(question: str, settings: Settings) -> None:
+    """422 when what the student typed is longer than ``settings.max_question_chars``."""
+    length, limit = len(question), settings.max_question_chars
+    if length > limit:
+        raise HTTPException(
+            status_code=422, detail=f"the question is {length} characters long; the limit is {limit}"
+        )

@@ -1,0 +1,15 @@
+"""Whether the service is up, and which index it answers from."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from csbot.serve.api.deps import AssistantDep
+from csbot.serve.api.models import HealthOut
+
+router = APIRouter()
+
+
+@router.get("/api/health")
+def health(assistant: AssistantDep) -> HealthOut:  # 503 with the reason while the index is not loaded
+    return HealthOut.from_manifest(assistant.manifest)
