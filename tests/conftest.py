@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from csbot.embed.models import HashEmbedder
-from csbot.index.local import build_index
+from csbot.embed.fake import HashEmbedder
+from csbot.index.build import build_index
 from csbot.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The default model prepared into a temporary home, the real corpus indexed with it."""
     settings = settings_in(tmp_path_factory.mktemp("real"), "multilingual-e5-small")
-    from csbot.embed.models import make_embedder
+    from csbot.embed.factory import make_embedder
     from csbot.embed.prepare import prepare_default_model
 
     prepare_default_model(settings)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from csbot.embed.e5_weights import read_e5_file
-from csbot.embed.models import make_embedder
+from csbot.embed.factory import make_embedder
 from csbot.embed.prepare import TOKENIZER, WEIGHTS, package_file
 from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
@@ -117,8 +117,9 @@ def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> N
 
 
 def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assistant: Assistant) -> None:
-    from csbot.embed.models import OnnxE5Embedder, SentenceTransformerEmbedder
+    from csbot.embed.onnx import OnnxE5Embedder
     from csbot.embed.prepare import prepared_model_dir
+    from csbot.embed.transformer import SentenceTransformerEmbedder
 
     location = str(prepared_model_dir(real))
     fast = OnnxE5Embedder(location, "query: ", "passage: ", threads=2)

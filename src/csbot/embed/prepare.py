@@ -16,6 +16,7 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from csbot.embed.e5_weights import E5Weights, read_e5_file
 from csbot.errors import ModelError
@@ -157,7 +158,6 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
     import tempfile
     import warnings
 
-    import onnxruntime as ort
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
@@ -209,8 +209,16 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
             )
         finally:
             root.setLevel(level)
-    session = ort.InferenceSession(str(out_file), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0]
+    _check_against(out_file, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}, expected)
+
+
+def _check_against(onnx_file: Path, feeds: dict[str, Any], expected: Any) -> None:
+    """Raise :class:`ModelError` unless the ONNX model's vectors for ``feeds`` stay within
+    :data:`MIN_COSINE` of ``expected`` (the float model's)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    got = session.run(None, feeds)[0]
     cosine = float((got * expected).sum(axis=1).min())
     if cosine < MIN_COSINE:
         raise ModelError(f"the int8 ONNX model strays from the float model (cosine {cosine:.4f})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +11,7 @@ import numpy as np
 class FlatVectors:
     """A :class:`csbot.index.protocols.VectorIndex` over ``faiss.IndexFlatIP``."""
 
-    def __init__(self, index: object) -> None:
+    def __init__(self, index: Any) -> None:
         self._index = index
 
     @classmethod

@@ -17,6 +17,7 @@ lines, so structure is found inside lines as well as at line starts:
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -229,18 +230,74 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
         doc: the cleaned document.
         first_id: the ``passage_id`` of the first passage (ids run on across documents).
     """
-    text = doc.text
-    stack: list[tuple[int, str]] = []
-    passages: list[Passage] = []
-    buf: list[_Unit] = []
-    buf_section = ""
-    leads_list = 0  # heading level of a question or "…:" lead that opened the buffer; its items follow
+    chunker = _Chunker(doc, first_id)
+    for unit in units_of(doc):
+        chunker.feed(unit)
+    chunker.flush()
+    return chunker.passages
 
-    def section() -> str:
-        return SEP.join([doc.info.title, *(t for _, t in stack)])
 
-    def emit(start: int, end: int, sect: str, kind: str) -> None:
-        raw = text[start:end]
+class _Chunker:
+    """Packs a document's units into passages under the headings seen so far."""
+
+    def __init__(self, doc: Document, first_id: int) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.first_id = first_id
+        self.stack: list[tuple[int, str]] = []  # open headings: (level, title)
+        self.passages: list[Passage] = []
+        self.buf: list[_Unit] = []
+        self.buf_section = ""
+        self.leads_list = (
+            0  # heading level of a question or "…:" lead that opened the buffer; its items follow
+        )
+
+    def section(self) -> str:
+        return SEP.join([self.doc.info.title, *(t for _, t in self.stack)])
+
+    def feed(self, unit: _Unit) -> None:
+        body = self.text[unit.start : unit.end]
+        buf = self.buf
+        if unit.exam:
+            self.flush()
+            self.emit(unit.start, unit.end, self.section(), "exam-item")
+            return
+        size = (unit.end - buf[0].start) if buf else 0
+        opens_list = bool(QUESTION_WORDS.search(body)) or ends_lead(body)
+        sibling = unit.level == self.leads_list
+        if unit.level >= 3 and self.leads_list and not sibling and size <= MAX_CHARS and not opens_list:
+            buf.append(unit)
+            return
+        if unit.level:
+            only_headings = all(u.level for u in buf) and sum(u.end - u.start for u in buf) < MIN_CHARS
+            if not only_headings:
+                self.flush()
+            while self.stack and self.stack[-1][0] >= unit.level:
+                self.stack.pop()
+            self.stack.append((unit.level, heading_title(body)))
+            self.buf_section = self.section()
+            self.buf.append(unit)
+            self.leads_list = unit.level if opens_list else 0
+            return
+        if buf and size > MAX_CHARS and buf[-1].end - buf[0].start >= MIN_CHARS:
+            self.flush()
+        if not self.buf:
+            self.buf_section = self.section()
+        self.buf.append(unit)
+
+    def flush(self) -> None:
+        self.leads_list = 0
+        buf, text = self.buf, self.text
+        if buf:
+            start, end = buf[0].start, buf[-1].end
+            kind = "list" if any(NUMBERED.match(text[u.start : u.end]) for u in buf[1:]) else "text"
+            for a, b in _pieces(text, start, end):
+                self.emit(a, b, self.buf_section, kind)
+        self.buf = []
+
+    def emit(self, start: int, end: int, sect: str, kind: str) -> None:
+        doc = self.doc
+        raw = self.text[start:end]
         body = raw.strip()
         if not body:
             return
@@ -249,12 +306,14 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
         if kind != "exam-item" and asks_share(body) >= QUESTIONS_SHARE:
             kind = "questions"
         line_map = [(0, doc.raw_line_at(start))]
-        for offset, number in zip(doc.line_starts, doc.line_numbers, strict=True):
-            if start < offset < end and number != line_map[-1][1]:
+        # only the raw lines inside the passage (a bisection, not a walk over every line)
+        lo, hi = bisect.bisect_right(doc.line_starts, start), bisect.bisect_left(doc.line_starts, end)
+        for offset, number in zip(doc.line_starts[lo:hi], doc.line_numbers[lo:hi], strict=True):
+            if number != line_map[-1][1]:
                 line_map.append((offset - start, number))
-        passages.append(
+        self.passages.append(
             Passage(
-                passage_id=first_id + len(passages),
+                passage_id=self.first_id + len(self.passages),
                 doc_id=doc.info.doc_id,
                 section=sect,
                 text=body,
@@ -264,47 +323,6 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
                 line_map=tuple(line_map),
             )
         )
-
-    def flush() -> None:
-        nonlocal buf, leads_list
-        leads_list = 0
-        if buf:
-            start, end = buf[0].start, buf[-1].end
-            kind = "list" if any(NUMBERED.match(text[u.start : u.end]) for u in buf[1:]) else "text"
-            for a, b in _pieces(text, start, end):
-                emit(a, b, buf_section, kind)
-        buf = []
-
-    for unit in units_of(doc):
-        body = text[unit.start : unit.end]
-        if unit.exam:
-            flush()
-            emit(unit.start, unit.end, section(), "exam-item")
-            continue
-        size = (unit.end - buf[0].start) if buf else 0
-        opens_list = bool(QUESTION_WORDS.search(body)) or ends_lead(body)
-        sibling = unit.level == leads_list
-        if unit.level >= 3 and leads_list and not sibling and size <= MAX_CHARS and not opens_list:
-            buf.append(unit)
-            continue
-        if unit.level:
-            only_headings = all(u.level for u in buf) and sum(u.end - u.start for u in buf) < MIN_CHARS
-            if not only_headings:
-                flush()
-            while stack and stack[-1][0] >= unit.level:
-                stack.pop()
-            stack.append((unit.level, heading_title(body)))
-            buf_section = section()
-            buf.append(unit)
-            leads_list = unit.level if opens_list else 0
-            continue
-        if buf and size > MAX_CHARS and buf[-1].end - buf[0].start >= MIN_CHARS:
-            flush()
-        if not buf:
-            buf_section = section()
-        buf.append(unit)
-    flush()
-    return passages
 
 
 def asks_share(text: str) -> float:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csbot.errors import CorpusError
-from csbot.ingest.corpus import KINDS, MANIFEST, load_corpus
+from csbot.ingest.corpus import KINDS, MANIFEST, Corpus, load_corpus
 from csbot.records import DocumentInfo
 from csbot.text.normalise import is_cjk, to_simplified
 
@@ -127,30 +127,7 @@ def add_documents(
     """
     if kind is not None and kind not in KINDS:
         raise CorpusError(f"--kind must be one of {', '.join(KINDS)}")
-    corpus = load_corpus(corpus_dir)
-    taken_ids = {d.doc_id for d in corpus.documents}
-    taken_files = {p.name for p in corpus_dir.iterdir()}
-    planned: list[tuple[DocumentInfo, str]] = []
-    for path in files:
-        text = extract_text(path)
-        first_line = next((line.strip() for line in text.split("\n") if line.strip()), path.stem)
-        doc_title = title if title and len(files) == 1 else first_line[:60]
-        base = _slug(path.stem)
-        doc_id, n = base, 2
-        while doc_id in taken_ids or f"{doc_id}.txt" in taken_files:
-            doc_id, n = f"{base}-{n}", n + 1
-        taken_ids.add(doc_id)
-        taken_files.add(f"{doc_id}.txt")
-        doc = DocumentInfo(
-            doc_id=doc_id,
-            file=f"{doc_id}.txt",
-            title=doc_title,
-            kind=kind or infer_kind(doc_title, text),
-            level=level if level is not None else infer_level(doc_title, text),
-            script=infer_script(text),
-            notes=f"added with csbot add from {path.name}",
-        )
-        planned.append((doc, text))
+    planned = _plan(load_corpus(corpus_dir), corpus_dir, files, title, kind, level)
     manifest = corpus_dir / MANIFEST
     before = manifest.read_text(encoding="utf-8")
     blocks = "".join(
@@ -176,6 +153,41 @@ def add_documents(
         _write_atomic(manifest, before)
         raise
     return [d for d, _ in planned]
+
+
+def _plan(
+    corpus: Corpus,
+    corpus_dir: Path,
+    files: list[Path],
+    title: str | None,
+    kind: str | None,
+    level: str | None,
+) -> list[tuple[DocumentInfo, str]]:
+    """Read every file and choose its manifest entry (a free doc_id from its name)."""
+    taken_ids = {d.doc_id for d in corpus.documents}
+    taken_files = {p.name for p in corpus_dir.iterdir()}
+    planned: list[tuple[DocumentInfo, str]] = []
+    for path in files:
+        text = extract_text(path)
+        first_line = next((line.strip() for line in text.split("\n") if line.strip()), path.stem)
+        doc_title = title if title and len(files) == 1 else first_line[:60]
+        base = _slug(path.stem)
+        doc_id, n = base, 2
+        while doc_id in taken_ids or f"{doc_id}.txt" in taken_files:
+            doc_id, n = f"{base}-{n}", n + 1
+        taken_ids.add(doc_id)
+        taken_files.add(f"{doc_id}.txt")
+        doc = DocumentInfo(
+            doc_id=doc_id,
+            file=f"{doc_id}.txt",
+            title=doc_title,
+            kind=kind or infer_kind(doc_title, text),
+            level=level if level is not None else infer_level(doc_title, text),
+            script=infer_script(text),
+            notes=f"added with csbot add from {path.name}",
+        )
+        planned.append((doc, text))
+    return planned
 
 
 def remove_document(corpus_dir: Path, doc_id: str, rebuild: Callable[[], object]) -> str:

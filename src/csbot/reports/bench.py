@@ -74,7 +74,8 @@ BM25_ONLY = """
 import time, bm25s
 from csbot.ingest.corpus import load_corpus
 from csbot.index.build import bm25_text, passages_of
-from csbot.text.segmenter import tokenize
+from csbot.text.segmenter import Segmenter
+tokenize = Segmenter().tokenize
 from csbot.settings import load_settings
 t = time.perf_counter()
 passages = passages_of(load_corpus(load_settings().corpus_dir))
@@ -105,86 +106,24 @@ def load_run(
 ) -> None:
     """``requests`` POSTs to /api/ask from ``clients`` concurrent clients against a live server
     on loopback; stops early at ``time_limit`` seconds. Prints throughput, latency, errors."""
-    import socket
     import threading
-    import urllib.request
-    from http.client import HTTPConnection, HTTPException
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "csbot", "serve", "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, port = _start_server(workers)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.25)
-        latencies: list[float] = []
-        first_seen: list[float] = []  # requests whose question had not been asked before
-        seen: set[str] = set()
-        errors: list[str] = []
-        lock = threading.Lock()
-        counter = iter(range(requests))
-        stop_at = time.monotonic() + time_limit
-
-        bodies = [json.dumps({"question": q, "top_k": 5}, ensure_ascii=False).encode() for q in questions]
-        headers = {"Content-Type": "application/json"}
-
-        def client() -> None:
-            # a keep-alive connection from the standard library: the generator shares the two
-            # cores with the server, so it should cost as little CPU as it can
-            http = HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                while time.monotonic() < stop_at:
-                    with lock:
-                        n = next(counter, None)
-                    if n is None:
-                        return
-                    i = n % len(questions)
-                    with lock:
-                        new = questions[i] not in seen
-                        seen.add(questions[i])
-                    t = time.perf_counter()
-                    try:
-                        http.request("POST", "/api/ask", body=bodies[i], headers=headers)
-                        response = http.getresponse()
-                        response.read()
-                        ok = response.status == 200
-                        detail = f"HTTP {response.status}"
-                    except (OSError, HTTPException) as exc:  # refused, reset, timed out, garbled
-                        http.close()
-                        http = HTTPConnection("127.0.0.1", port, timeout=30)
-                        ok, detail = False, type(exc).__name__
-                    with lock:
-                        latencies.append((time.perf_counter() - t) * 1000)
-                        if new:
-                            first_seen.append(latencies[-1])
-                        if not ok:
-                            errors.append(detail)
-            finally:
-                http.close()
-
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        run = _LoadRun(questions, port, requests, time.monotonic() + time_limit)
         started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(clients)]
+        threads = [threading.Thread(target=run.client) for _ in range(clients)]
         for th in threads:
             th.start()
         for th in threads:
             th.join()
         wall = time.perf_counter() - started
+        latencies, first_seen = run.latencies, run.first_seen
         print(
             f"load: {len(latencies)} requests, {clients} clients, {wall:.1f} s, {len(latencies) / wall:.1f} req/s; "
             f"p50 {_percentile(latencies, 0.5):.0f} ms  p95 {_percentile(latencies, 0.95):.0f} ms  "
-            f"p99 {_percentile(latencies, 0.99):.0f} ms; errors {len(errors)}"
+            f"p99 {_percentile(latencies, 0.99):.0f} ms; errors {len(run.errors)}"
         )
         print(
             f"load, first-time questions only ({len(first_seen)}): p50 {_percentile(first_seen, 0.5):.0f} ms"
@@ -197,6 +136,94 @@ def load_run(
         except subprocess.TimeoutExpired:  # never leave a server behind
             server.kill()
             server.wait()
+
+
+def _start_server(workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """``csbot serve`` on a free loopback port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "csbot", "serve", "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    return server, port
+
+
+def _wait_healthy(url: str, seconds: float = 90) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+
+
+class _LoadRun:
+    """The shared state of the load clients: the next request, latencies, errors."""
+
+    def __init__(self, questions: list[str], port: int, requests: int, stop_at: float) -> None:
+        import threading
+
+        self.questions = questions
+        self.port = port
+        self.stop_at = stop_at
+        self.latencies: list[float] = []
+        self.first_seen: list[float] = []  # requests whose question had not been asked before
+        self.seen: set[str] = set()
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.counter = iter(range(requests))
+        self.bodies = [
+            json.dumps({"question": q, "top_k": 5}, ensure_ascii=False).encode() for q in questions
+        ]
+
+    def _next(self) -> tuple[int, bool] | None:
+        with self.lock:
+            n = next(self.counter, None)
+            if n is None:
+                return None
+            i = n % len(self.questions)
+            new = self.questions[i] not in self.seen
+            self.seen.add(self.questions[i])
+            return i, new
+
+    def client(self) -> None:
+        # a keep-alive connection from the standard library: the generator shares the two
+        # cores with the server, so it should cost as little CPU as it can
+        from http.client import HTTPConnection, HTTPException
+
+        headers = {"Content-Type": "application/json"}
+        http = HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            while time.monotonic() < self.stop_at and (item := self._next()) is not None:
+                i, new = item
+                t = time.perf_counter()
+                try:
+                    http.request("POST", "/api/ask", body=self.bodies[i], headers=headers)
+                    response = http.getresponse()
+                    response.read()
+                    ok, detail = response.status == 200, f"HTTP {response.status}"
+                except (OSError, HTTPException) as exc:  # refused, reset, timed out, garbled
+                    http.close()
+                    http = HTTPConnection("127.0.0.1", self.port, timeout=30)
+                    ok, detail = False, type(exc).__name__
+                with self.lock:
+                    self.latencies.append((time.perf_counter() - t) * 1000)
+                    if new:
+                        self.first_seen.append(self.latencies[-1])
+                    if not ok:
+                        self.errors.append(detail)
+        finally:
+            http.close()
 
 
 if __name__ == "__main__":

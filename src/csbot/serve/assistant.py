@@ -49,26 +49,35 @@ class Assistant:
         self.ask("客戶服務的特點是什麼?", top_k=1)
         self.ask("What are the characteristics of customer service?", top_k=1)
 
-    def check_question(self, question: str) -> str:
-        """The question stripped, or :class:`QuestionError` if empty or too long."""
+    def check_question(self, question: str, check_length: bool = True) -> str:
+        """The question stripped, or :class:`QuestionError` if empty or (with
+        ``check_length``) longer than ``settings.max_question_chars``."""
         text = question.strip()
         if not text:
             raise QuestionError('the question is empty; type a question, e.g. csbot ask "什么是客我关系?"')
         limit = self.settings.max_question_chars
-        if len(text) > limit:
+        if check_length and len(text) > limit:
             raise QuestionError(f"the question is {len(text)} characters long; the limit is {limit}")
         return text
 
     def ask(
-        self, question: str, top_k: int | None = None, mode: Mode = "hybrid", explain: bool = False
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: Mode = "hybrid",
+        explain: bool = False,
+        check_length: bool = True,
     ) -> Answer:
         """Answer one question with up to ``top_k`` citations.
+
+        ``check_length=False`` is for a follow-up resolved against an earlier question
+        (``那第二点呢?``): the limit applies to what the student typed, checked by the caller.
 
         With ``explain``, the answer also carries per-citation BM25 rank, dense rank, fused
         score and matched terms, and the time of each stage in milliseconds.
         """
         started = time.perf_counter()
-        text = self.check_question(question)
+        text = self.check_question(question, check_length)
         k = top_k or self.settings.top_k
         if k < 1:
             raise QuestionError("top_k must be at least 1")

@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 
-from csbot.errors import CsbotError, QuestionError
+from csbot.errors import CsbotError, QuestionError, SettingsError
 from csbot.records import Answer
+from csbot.serve.terminal import print_answer, print_gaps
 from csbot.settings import Settings, load_settings, quiet_offline_env
 
 app = typer.Typer(
@@ -25,31 +26,6 @@ app.add_typer(model_app, name="model")
 def _settings(**overrides: object) -> Settings:
     quiet_offline_env()
     return load_settings(None, show_progress=sys.stderr.isatty(), **overrides)
-
-
-def _print_answer(answer: Answer) -> None:
-    typer.echo(f"问: {answer.question}")
-    if answer.choice:
-        for letter, text in answer.choice["options"].items():
-            mark = "✔" if letter in answer.choice["suggested"] else " "
-            typer.echo(f"  {mark} {letter}. {text}")
-    if answer.answer is None:
-        typer.echo(f"答: ({answer.message})")
-    else:
-        c = answer.citations[(answer.answer_citation or 1) - 1]
-        lines = answer.answer_lines or (c.line_start, c.line_end)
-        typer.echo(f"答: {answer.answer}")
-        typer.echo(f"    —— {c.title} › {c.section.split(' › ', 1)[-1]} (lines {lines[0]}-{lines[1]})")
-    typer.echo("")
-    for c in answer.citations:
-        excerpt = c.text if len(c.text) <= 160 else c.text[:160] + "…"
-        typer.echo(
-            f"[{c.rank}] {c.doc_id} | {c.section} | lines {c.line_start}-{c.line_end} | score {c.score:.4f}"
-        )
-        typer.echo("    " + excerpt.replace("\n", "\n    "))
-    if answer.explain:
-        typer.echo(json.dumps(answer.explain, ensure_ascii=False, indent=1))
-    typer.echo("")
 
 
 @app.command()
@@ -112,7 +88,7 @@ def ask(
         if as_json:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
-            _print_answer(answer)
+            print_answer(answer)
 
     if question is not None:
         show(assistant.ask(question, top_k=top_k, mode=mode, explain=explain))  # type: ignore[arg-type]
@@ -178,7 +154,7 @@ def chat(top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 3
         if not question.strip():
             break
         try:
-            _print_answer(assistant.ask(question, top_k=top_k))
+            print_answer(assistant.ask(question, top_k=top_k))
         except CsbotError as exc:
             typer.echo(f"error: {exc}", err=True)
 
@@ -307,23 +283,7 @@ def gaps(
             )
         )
         return
-    typer.echo(f"{log.count()} questions logged in {log.path}")
-    typer.echo("\nMost asked without a confident answer:")
-    for g in groups:
-        others = [v for v in g.variants if v != g.question]
-        typer.echo(
-            f"  {g.count:>4} × {g.question}" + (f"   (also: {' / '.join(others[:3])})" if others else "")
-        )
-    if not groups:
-        typer.echo("  (none)")
-    typer.echo("\nAnswers marked not helpful:")
-    for m in marks:
-        typer.echo(
-            f"  {m.marked_at}  {m.question}  [top: {m.top_doc or '-'}]"
-            + (f"  “{m.comment}”" if m.comment else "")
-        )
-    if not marks:
-        typer.echo("  (none)")
+    print_gaps(log.count(), log.path, groups, marks)
 
 
 def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
@@ -378,15 +338,21 @@ def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if pres
     typer.echo(f"model ready at {path}")
 
 
-def main() -> None:
-    """Entry point: domain errors become one line on stderr and exit status 1."""
-    level = os.environ.get("CSBOT_LOG", "WARNING").upper()
+def _configure_logging() -> None:
+    raw = os.environ.get("CSBOT_LOG", "")
+    if (level := raw.strip().upper() or "WARNING") not in logging.getLevelNamesMapping():
+        raise SettingsError(f"CSBOT_LOG must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
     handler = logging.StreamHandler()
     handler.setLevel(level)  # on the handler: bm25s sets its own logger to DEBUG on import
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+
+
+def main() -> None:
+    """Entry point: domain errors (a bad ``CSBOT_*`` value too) become one line on stderr and exit 1."""
     try:
-        app()
+        _configure_logging()
+        app()  # every command loads its settings inside, so a SettingsError lands here
     except CsbotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from csbot import __version__
+import csbot
 from csbot.errors import CsbotError, QuestionError, UnknownDocumentError
 from csbot.serve.api.routers import ask, documents, feedback, health, sources
 from csbot.serve.assistant import Assistant
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     active = settings or (assistant.settings if assistant is not None else load_settings())
     app = FastAPI(
         title="csbot",
-        version=__version__,
+        version=csbot.__version__,
         description="Answers from the 客户服务管理师 study material, with citations to the raw sources.",
         lifespan=_lifespan,
     )

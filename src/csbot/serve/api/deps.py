@@ -28,6 +28,7 @@ def get_question_log(request: Request) -> QuestionLog | None:
 
 
 def get_settings(request: Request) -> Settings:
+    """The settings the service was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -37,9 +38,10 @@ QuestionLogDep = Annotated[QuestionLog | None, Depends(get_question_log)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def check_length(question: str, settings: Settings) -> None:
-    """422 when what the student typed is longer than ``settings.max_question_chars``."""
-    length, limit = len(question), settings.max_question_chars
+def check_length(question: str, settings: Settings, spare: int = 0) -> None:
+    """422 when what the student typed is longer than ``settings.max_question_chars``
+    (plus ``spare``: room for a follow-up joined to the question it leans on)."""
+    length, limit = len(question), settings.max_question_chars + spare
     if length > limit:
         raise HTTPException(
             status_code=422, detail=f"the question is {length} characters long; the limit is {limit}"

@@ -68,7 +68,7 @@ class ChatRequest(BaseModel):
 
 
 class AnswerOut(BaseModel):
-    """The same JSON as ``csbot ask --json``, plus what the service adds."""
+    """The same JSON as ``csbot ask --json``."""
 
     question: str
     answer: str | None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from csbot.search.fusion import fuse, rrf_scores
 from csbot.search.query import retrieval_text
 from csbot.text.normalise import normalize
-from csbot.text.segmenter import tokenize
+from csbot.text.segmenter import Segmenter
+
+tokenize = Segmenter().tokenize
 
 
 def test_normalize_folds_width_script_and_pdf_spacing() -> None:
@@ -36,11 +37,3 @@ def test_retrieval_text_strips_option_letters_but_keeps_words() -> None:
     assert retrieval_text(q) == "所谓的以貌取人正是生活中所指的 。 晕轮效应 近因效应 刻板印象 首因效应"
     assert retrieval_text("ABC分类法与CIS") == "ABC分类法与CIS"
     assert retrieval_text("(A)企业形象 (B)客户") == "企业形象 客户"
-
-
-def test_rrf_formula_and_deterministic_ties() -> None:
-    scores = rrf_scores([[1, 2], [2, 3]], k=60)
-    assert scores[2] == 1 / 62 + 1 / 61
-    assert scores[1] == 1 / 61
-    # 1 and 3 tie on score and best rank; the lower id wins
-    assert fuse([[1, 2], [3, 2]], k=60) == [(2, 2 / 62), (1, 1 / 61), (3, 1 / 61)]

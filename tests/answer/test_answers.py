@@ -18,8 +18,10 @@ from csbot.answer.qtypes import question_type
 from csbot.answer.spans import extract_span
 from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
-from csbot.text.segmenter import tokenize
+from csbot.text.segmenter import Segmenter
 from csbot.text.sentences import sentences
+
+tokenize = Segmenter().tokenize
 
 
 def words_of(question: str):  # type: ignore[no-untyped-def]

@@ -93,3 +93,20 @@ def test_a_bad_line_in_a_batch_is_reported_and_the_rest_answered(
     assert [("error" in r) for r in rows] == [False, True, False]
     assert "limit is 1000" in rows[1]["error"] and "limit is 1000" in err
     assert code == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CSBOT_TOP_K", "abc", "error: CSBOT_TOP_K must be an integer, got 'abc'"),
+        ("CSBOT_FUSION", "magic", "error: CSBOT_FUSION must be 'convex' or 'rrf', got 'magic'"),
+        ("CSBOT_LOG", "loud", "error: CSBOT_LOG must be DEBUG, INFO, WARNING or ERROR, got 'loud'"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_1(
+    env: Settings, monkeypatch, capsys, variable, value, message
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(variable, value)
+    code, out, err = run(monkeypatch, capsys, "documents")
+    assert code == 1 and out == ""
+    assert err == message + "\n"

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from csbot.embed.models import HashEmbedder
-from csbot.index.local import build_index
+from csbot.embed.fake import HashEmbedder
+from csbot.index.build import build_index
 from csbot.serve.api.app import create_app
 from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from conftest import settings_in
 
     s = settings_in(tmp_path_factory.mktemp("api"), "fake")
     build_index(s, HashEmbedder())
-    return create_app(s, Assistant(s))
+    return s
+
+
+@pytest.fixture(scope="module")
+def app(built: Settings):  # type: ignore[no-untyped-def]
+    return create_app(built, Assistant(built))
+
+
+def client_with(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings, Assistant(settings)))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +59,7 @@ def test_ask_with_explain(client: TestClient) -> None:
     [
         ({"question": ""}, "the question is empty"),
         ({"question": "   \n"}, "the question is empty"),
-        ({"question": "客" * 1001}, "at most 1000"),
+        ({"question": "客" * 1001}, "the question is 1001 characters long; the limit is 1000"),
         ({"question": "x", "top_k": 0}, "greater than or equal to 1"),
         ({"question": "x", "extra": 1}, "Extra inputs"),
         ({}, "Field required"),
@@ -73,6 +84,47 @@ def test_chat_resolves_a_follow_up(client: TestClient) -> None:
     body = client.post("/api/chat", json={"messages": messages, "top_k": 1}).json()
     assert body["question"] == "还有呢?"
     assert body["resolved_question"] == "客户服务16大管理原则有哪些 还有呢?"
+
+
+def test_the_configured_question_limit_is_enforced(built: Settings) -> None:
+    with client_with(replace(built, max_question_chars=20)) as c:
+        r = c.post("/api/ask", json={"question": "客" * 21})
+        assert r.status_code == 422
+        assert r.json() == {"detail": "the question is 21 characters long; the limit is 20"}
+        assert c.post("/api/ask", json={"question": "客" * 20}).status_code == 200
+        chat = c.post("/api/chat", json={"messages": [{"role": "user", "content": "客" * 21}]})
+        assert chat.status_code == 422 and chat.json()["detail"].endswith("the limit is 20")
+        sources = c.get("/api/sources", params={"q": "客" * 21})
+        assert sources.status_code == 422 and sources.json()["detail"].endswith("the limit is 20")
+
+
+def test_a_limit_above_1000_lets_longer_questions_through(built: Settings) -> None:
+    with client_with(replace(built, max_question_chars=1500)) as c:
+        assert c.post("/api/ask", json={"question": "客户投诉" * 300}).status_code == 200
+
+
+def test_a_short_follow_up_to_a_long_question_is_answered(built: Settings) -> None:
+    first = "客户服务16大管理原则包括哪些内容和要求"  # 20 characters, the limit: resolved, 25
+    messages = [
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "还有呢?"},
+    ]
+    with client_with(replace(built, max_question_chars=20)) as c:
+        r = c.post("/api/chat", json={"messages": messages})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["question"] == "还有呢?"
+    assert body["resolved_question"] == first + " 还有呢?"  # the whole earlier question, over the limit
+
+
+def test_the_version_is_the_package_s(monkeypatch: pytest.MonkeyPatch, built: Settings) -> None:
+    import csbot
+
+    assert create_app(built).version == csbot.__version__
+    monkeypatch.setattr(csbot, "__version__", "9.8.7")
+    schema = TestClient(create_app(built)).get("/openapi.json").json()
+    assert schema["info"]["version"] == "9.8.7"
 
 
 def test_chat_needs_a_final_user_question(client: TestClient) -> None:

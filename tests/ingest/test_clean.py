@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import CORPUS
-from csbot.index.local import passages_of
+from csbot.index.build import passages_of
 from csbot.ingest.clean import clean_document, line_reason, mojibake_run, strip_html, toc_spans
 from csbot.ingest.corpus import load_corpus
 from csbot.records import DocumentInfo

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from csbot.embed.models import HashEmbedder
+from csbot.embed.fake import HashEmbedder
 from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QuestionError
-from csbot.index.local import build_index, load_index
+from csbot.index.build import build_index
+from csbot.index.store import load_index
 from csbot.search.retriever import Retriever
 from csbot.serve.assistant import Assistant
 from csbot.settings import Settings, load_settings
@@ -98,7 +99,7 @@ def test_dense_scores_a_passage_by_its_closest_sentence(fake_index: Settings) ->
     retriever = Retriever(index, HashEmbedder())
     p = max(index.passages, key=lambda p: len(p.text))
     sentence = max(p.text.split("\n"), key=len)  # one line of a long passage, asked verbatim
-    hit = retriever.search(sentence, k=1, mode="dense")[0]
+    hit = retriever.search(retriever.analyse(sentence), k=1, mode="dense")[0]
     assert hit.passage.passage_id == p.passage_id
     start, end = hit.dense_span or (0, 0)
     assert sentence.strip() in p.text[start:end] or p.text[start:end] in sentence
@@ -172,31 +173,34 @@ def test_modes_rank_differently_but_all_answer(fake_index: Settings) -> None:
 
 
 def test_bm25_counts_as_much_as_its_best_passage_covers_the_question(fake_index: Settings) -> None:
-    from csbot.search.retriever import TRUSTED_COVERAGE
+    from csbot.search.fusion import TRUSTED_OVERLAP, lexical_trust
 
     retriever = Retriever(load_index(fake_index), HashEmbedder())
-    worded_as_written = "客户服务16大管理原则有哪些?"
-    assert retriever._lexical_trust(worded_as_written, retriever.bm25(worded_as_written)) == 1.0
-    in_own_words = "考试多少分算及格?"  # 及格: the material says 合格
-    lexical = retriever.bm25(in_own_words)
-    top = retriever.index.passages[lexical.ids[0]].text
-    trust = retriever._lexical_trust(in_own_words, lexical)
-    assert trust == min(1.0, retriever.coverage(in_own_words, top) / TRUSTED_COVERAGE) < 1.0
-    assert (
-        retriever._lexical_trust("What is a career anchor?", retriever.bm25("What is a career anchor?")) < 1.0
-    )
+
+    def top_overlap(question: str) -> float:
+        query = retriever.analyse(question)
+        return retriever.overlap(query, retriever.index.passages[retriever.bm25(query).ids[0]].text)
+
+    assert lexical_trust(top_overlap("客户服务16大管理原则有哪些?")) == 1.0
+    in_own_words = top_overlap("考试多少分算及格?")  # 及格: the material says 合格
+    assert lexical_trust(in_own_words) == min(1.0, in_own_words / TRUSTED_OVERLAP) < 1.0
+    assert lexical_trust(top_overlap("What is a career anchor?")) < 1.0
 
 
-def test_coverage_credits_a_word_jieba_split_differently_by_its_bigrams(fake_index: Settings) -> None:
+def test_overlap_credits_a_word_jieba_split_differently_by_its_bigrams(fake_index: Settings) -> None:
     retriever = Assistant(fake_index).retriever
     text = "服务的不可分性:无形的服务其生产与销售却是同时发生的。"
-    partly = retriever.coverage("服务不可分离性是什么意思?", text)  # 可分离性 shares 可分 with 不可分性
-    assert 0.2 < partly < retriever.coverage("服务的不可分性是什么意思?", text) == 1.0
-    assert retriever.coverage("服务的可靠性是什么意思?", text) < partly  # 可靠性 shares no bigram
+    partly = retriever.overlap(
+        retriever.analyse("服务不可分离性是什么意思?"), text
+    )  # 可分离性 shares 可分 with 不可分性
+    assert 0.2 < partly < retriever.overlap(retriever.analyse("服务的不可分性是什么意思?"), text) == 1.0
+    assert (
+        retriever.overlap(retriever.analyse("服务的可靠性是什么意思?"), text) < partly
+    )  # 可靠性 shares no bigram
 
 
 def test_a_phrase_outranks_the_same_words_scattered(fake_index: Settings) -> None:
     retriever = Assistant(fake_index).retriever
     q = "客户服务管理师需要什么文化程度?"
-    top = retriever.index.passages[retriever.bm25(q).ids[0]].text
+    top = retriever.index.passages[retriever.bm25(retriever.analyse(q)).ids[0]].text
     assert "文化程度" in top  # not the passage that says 文化 six times and 程度 once

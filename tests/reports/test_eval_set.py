@@ -6,11 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import CORPUS
-from csbot.index.local import passages_of
+from csbot.index.build import passages_of
 from csbot.ingest.corpus import load_corpus
 from csbot.reports.evaluation import contains_evidence, load_questions
 
-QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
+QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 
 
 def test_question_set_covers_every_kind() -> None:

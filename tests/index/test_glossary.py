@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csbot.answer.builder import is_confident
+from csbot.answer.confidence import is_confident
 from csbot.index.glossary import Glossary, build_glossary, english_words
 from csbot.records import Hit, Passage
 from csbot.serve.assistant import Assistant
@@ -51,12 +51,14 @@ def test_phrases_are_looked_up_longest_first_with_lemmas_and_gerunds() -> None:
 
 def test_english_question_matches_the_materials_words(fake_index: Settings) -> None:
     assistant = Assistant(fake_index)
-    terms = assistant.retriever.query_terms("What are the five characteristics of customer service?")
+    terms = list(assistant.retriever.analyse("What are the five characteristics of customer service?").terms)
     assert "客户服务" in terms and "特性" in terms
     answer = assistant.ask("What is the course code of this course?", mode="bm25")
     assert "课程代码" in answer.citations[0].text.replace("課程代碼", "课程代码")
     assert answer.highlights[0]  # the Chinese words it matched are marked
-    off_topic = assistant.retriever.coverage("How do I reset my wifi router?", answer.citations[0].text)
+    off_topic = assistant.retriever.overlap(
+        assistant.retriever.analyse("How do I reset my wifi router?"), answer.citations[0].text
+    )
     assert off_topic == 0.0
 
 
