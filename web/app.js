@@ -53,8 +53,14 @@ function renderAnswer(li, data) {
     }
     li.append(ul);
   }
+  const outcome = data.outcome || (data.confident ? "confident" : data.answer ? "likely" : "not-covered");
+  li.dataset.outcome = outcome;
   if (data.answer !== null && data.answer !== undefined) {
-    li.append(el("div", "answer", data.answer));
+    if (outcome === "likely") {
+      // shown, but marked: the student's words are not the material's, so it may be off
+      li.append(el("p", "likely-note", data.message || "这可能是答案，但不确定，请核对出处。"));
+    }
+    li.append(el("div", outcome === "likely" ? "answer likely" : "answer", data.answer));
     const c = data.citations[(data.answer_citation || 1) - 1];
     const lines = data.answer_lines || [c.line_start, c.line_end];
     const p = el("p", "source-ref", "—— ");

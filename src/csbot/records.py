@@ -61,7 +61,7 @@ class Passage:
     text: str
     line_start: int
     line_end: int
-    kind: str = "text"  # text | list | exam-item | questions
+    kind: str = "text"  # text | list | exam-item | questions | outline
     # (offset in text, raw line) wherever the raw line changes: maps any span back to lines
     line_map: tuple[tuple[int, int], ...] = ()
 
@@ -102,7 +102,11 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer to one question: the extract, whether to trust it, and the citations.
+    """The answer to one question: the extract, how far to trust it, and the citations.
+
+    ``outcome`` is ``confident`` (the answer), ``likely`` (``answer`` is shown, marked as
+    uncertain) or ``not-covered`` (no ``answer``); ``confidence`` is the calibrated
+    probability behind it and ``confident`` means the first.
 
     ``answer`` is verbatim from citation ``answer_citation`` (1-based rank), raw lines
     ``answer_lines``; ``highlights[i]`` are ``(start, end)`` offsets of matched question
@@ -120,6 +124,8 @@ class Answer:
     message: str | None = None
     choice: dict[str, Any] | None = None
     explain: dict[str, Any] | None = None
+    confidence: float = 0.0  # the probability that ``answer`` is right (answer/confidence.py)
+    outcome: str = "not-covered"  # confident | likely (the span, marked uncertain) | not-covered
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape every interface returns."""
@@ -127,6 +133,8 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "confident": self.confident,
+            "confidence": self.confidence,
+            "outcome": self.outcome,
             "citations": [asdict(c) for c in self.citations],
             "answer_citation": self.answer_citation,
             "answer_lines": list(self.answer_lines) if self.answer_lines else None,

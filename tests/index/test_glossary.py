@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csbot.answer.confidence import is_confident
+from csbot.answer.confidence import RULE_CONFIDENT, Signals, rule_probability
 from csbot.index.glossary import Glossary, build_glossary, english_words
 from csbot.records import Hit, Passage
 from csbot.serve.assistant import Assistant
@@ -67,10 +67,14 @@ def _hit(dense: float) -> Hit:
     return Hit(passage=p, score=1.0, bm25_rank=None, dense_rank=1, bm25_score=0.0, dense_score=dense)
 
 
-def test_english_needs_translated_words_as_well_as_a_close_vector() -> None:
-    assert is_confident(_hit(0.78), 0.5, cross_lingual=True)
-    assert not is_confident(_hit(0.84), 0.1, cross_lingual=True)  # off-topic English gets this close too
-    assert not is_confident(_hit(0.70), 0.9, cross_lingual=True)
+def _english(overlap: float) -> Signals:
+    return Signals(0.0, 0.0, overlap, overlap, 0.0, 0.0, 1.0, 0.0)
+
+
+def test_the_fallback_rule_needs_translated_words_as_well_as_a_close_vector_for_english() -> None:
+    assert rule_probability(_hit(0.78), _english(0.5)) == RULE_CONFIDENT
+    assert rule_probability(_hit(0.84), _english(0.1)) < RULE_CONFIDENT  # off-topic English gets this close too
+    assert rule_probability(_hit(0.70), _english(0.9)) < RULE_CONFIDENT
 
 
 def test_a_missing_dictionary_package_is_one_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -8,17 +8,35 @@ from pathlib import Path
 from conftest import CORPUS
 from csbot.index.build import passages_of
 from csbot.ingest.corpus import load_corpus
-from csbot.reports.evaluation import contains_evidence, load_questions
+from csbot.reports.evaluation import STUDENT_VOICE, contains_evidence, load_questions, split_of
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 
 
-def test_question_set_covers_every_kind() -> None:
+def test_question_set_covers_every_kind_and_both_splits() -> None:
     qs = load_questions(QUESTIONS)
     kinds = Counter(q.kind for q in qs)
-    assert len(qs) >= 60 and len({q.qid for q in qs}) == len(qs)
-    assert set(kinds) == {"direct", "paraphrase", "traditional", "english", "exam", "out-of-scope"}
-    assert kinds["out-of-scope"] >= 10 and kinds["exam"] >= 20
+    assert len(qs) >= 300 and len({q.qid for q in qs}) == len(qs)
+    assert set(kinds) == {
+        "direct", "paraphrase", "traditional", "english", "exam", "off-topic", "not-covered",
+        "student", "student-traditional", "student-english",
+    }  # fmt: skip
+    student = sum(kinds[k] for k in STUDENT_VOICE)
+    assert student >= 150 and kinds["not-covered"] >= 30 and kinds["exam"] >= 20
+    splits = Counter(q.split for q in qs)
+    assert splits["test"] >= 100 and splits["dev"] >= 100
+    groups = Counter(q.group for q in qs if q.group)
+    assert sum(1 for n in groups.values() if n == 3) >= 30  # wordings of one question
+    for group in groups:  # a group is never split between dev and test
+        assert len({q.split for q in qs if q.group == group}) == 1
+
+
+def test_the_split_rule_is_fixed() -> None:
+    assert split_of("d01") == split_of("e12") == "dev"  # the questions rules were tuned on
+    assert [split_of(f"v{n:03d}") for n in range(300, 306)] == [
+        split_of(f"v{n:03d}") for n in range(300, 306)
+    ]
+    assert split_of("v001", "g01") == split_of("v002", "g01")
 
 
 def test_every_evidence_string_is_in_a_passage() -> None:
@@ -33,14 +51,32 @@ def test_eval_scores_each_mode_and_names_the_misses(fake_index) -> None:  # type
     from csbot.serve.assistant import Assistant
 
     questions = [
-        EvalQuestion("q1", "客户服务16大管理原则有哪些?", "direct", "客户服务16大管理原则"),
-        EvalQuestion("q2", "客户服务16大管理原则有哪些?", "direct", "这句话不在资料里"),
-        EvalQuestion("o1", "Python 的列表推导式怎么写?", "out-of-scope", None),
+        EvalQuestion("q1", "客户服务16大管理原则有哪些?", "direct", ("客户服务16大管理原则",)),
+        EvalQuestion("q2", "客户服务16大管理原则有哪些?", "direct", ("这句话不在资料里",)),
+        EvalQuestion("o1", "Python 的列表推导式怎么写?", "off-topic", None),
+        EvalQuestion("v1", "客户服务16大管理原则有哪些?", "student", ("内部客户至上原则",), group="g1"),
+        EvalQuestion("v2", "客户服务的16条管理原则是什么?", "student", ("这句话不在资料里",), group="g1"),
     ]
     report = run_eval(Assistant(fake_index), questions)
-    bm25 = report["modes"]["bm25"]
+    dev = report["splits"]["dev"]
+    bm25 = dev["bm25"]
     assert bm25["misses"] == ["q2"]  # the evidence is nowhere, so no citation holds it
     assert "q2" in bm25["span_misses"] and "q1" not in bm25["span_misses"]
     assert bm25["overall"]["hit@1"] == 0.5
+    everything = report["splits"]["all"]["hybrid"]
+    assert everything["consistency"]["groups"] == 1
+    assert everything["consistency"]["consistent"] == 0.0  # v2's wording cannot get its evidence
+    assert 0.0 <= everything["calibration"]["brier"] <= 1.0
     text = format_report(report)
     assert "hybrid misses at rank 1:" in text and "answers without the evidence:" in text
+
+
+def test_calibration_figures_follow_their_formulas() -> None:
+    from csbot.reports.evaluation import calibration_figures
+
+    perfect = calibration_figures([(1.0, 1.0), (0.0, 0.0)])
+    assert perfect == {"n": 2, "brier": 0.0, "ece": 0.0}
+    half = calibration_figures([(0.5, 1.0), (0.5, 0.0)])
+    assert half["brier"] == 0.25 and half["ece"] == 0.0  # right on average: calibrated, not sharp
+    over = calibration_figures([(0.9, 0.0), (0.9, 0.0)])
+    assert over["ece"] == 0.9

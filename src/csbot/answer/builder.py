@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from csbot.answer.confidence import is_confident
+from csbot.answer.confidence import Outcome, Signals, assess
 from csbot.answer.exam import (
     ALL_OF_ABOVE,
     Choice,
@@ -24,8 +24,9 @@ from csbot.answer.highlight import term_spans
 from csbot.answer.qtypes import LIST_Q
 from csbot.answer.spans import extract_span
 from csbot.records import Answer, Citation, DocumentInfo, Hit
-from csbot.search.overlap import TermWeights
-from csbot.search.query import Query, is_cross_lingual
+from csbot.search.fusion import NAMING_KINDS
+from csbot.search.overlap import TermWeights, unseen_share
+from csbot.search.query import Query
 from csbot.text.normalise import squash
 from csbot.text.patterns import KEY_LABEL, LATER_LETTER, LETTER_MARK
 from csbot.text.segmenter import char_bigrams
@@ -35,6 +36,7 @@ STEM_MATCH = 0.35  # a passage must hold this share of the stem's (IDF-weighted)
 ITEM_SHARE = 0.5  # and the sentence that decides at least half as much
 NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
 UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
+LIKELY = "这可能是答案，但不确定：问题的说法和资料不完全一样，请对照下面的出处核实。"
 
 
 class Reader(Protocol):
@@ -80,9 +82,10 @@ def _bank_answer_span(text: str, choice: Choice) -> Span:
 class AnswerBuilder:
     """Turns retrieval hits into an :class:`Answer` (one per question)."""
 
-    def __init__(self, reader: Reader, documents: dict[str, DocumentInfo]) -> None:
+    def __init__(self, reader: Reader, documents: dict[str, DocumentInfo], model: str = "") -> None:
         self.reader = reader
         self.documents = documents
+        self.model = model  # the embedding model, whose calibration decides confidence
 
     def _weight(self, query: Query):  # type: ignore[no-untyped-def]
         """Sentence score: IDF of the question's words it holds, plus a little for each of
@@ -99,8 +102,9 @@ class AnswerBuilder:
 
         return score
 
-    def build(self, query: Query, hits: Sequence[Hit], mode: str = "hybrid") -> Answer:
-        """The answer to ``query`` from ``hits`` (best first)."""
+    def build(self, query: Query, hits: Sequence[Hit], mode: str = "hybrid", k: int | None = None) -> Answer:
+        """The answer to ``query`` from ``hits`` (best first), citing the first ``k``
+        (and the passage an answer comes from, if lower)."""
         hits = list(hits)
         exam = parse_exam(query.text)
         choice, bank_rank = self._bank(exam, query.text, hits)
@@ -108,31 +112,48 @@ class AnswerBuilder:
             hits.insert(0, hits.pop(bank_rank - 1))
             bank_rank = 1
         top = hits[0] if hits else None
-        overlap = self.reader.overlap(query, top.passage.text) if top else 0.0
-        confident = is_confident(top, overlap, mode, is_cross_lingual(query.text))
-        extract: _Extract | None = None
+        extract = self._span(query, hits, 1) if top is not None else None
+        probability, outcome = assess(self.model, top, self._signals(query, hits, extract), mode)
         message = None
         if choice is not None and bank_rank is not None:
-            confident = True  # the question is an item of the material, answered there
+            # the question is an item of the material, answered there by its stored key
+            probability, outcome = 1.0, Outcome.CONFIDENT
             extract = _Extract(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
         elif exam is not None:
             choice, evidence_rank = self._from_evidence(exam, hits)
+            extract = self._span(query, hits, evidence_rank) if evidence_rank is not None else None
             if not choice.suggested:
-                confident, message = False, UNDECIDED
-            elif evidence_rank is not None:
-                extract = self._span(query, hits, evidence_rank)
-        elif confident and top is not None:
-            extract = self._span(query, hits, 1)
-        if not confident:
-            message = message or NOT_COVERED
-            extract = None
-        return self._answer(query, hits, confident, extract, message, choice)
+                outcome, message = Outcome.NOT_COVERED, UNDECIDED
+        if outcome is Outcome.NOT_COVERED:
+            message, extract = message or NOT_COVERED, None
+        elif outcome is Outcome.LIKELY:
+            message = LIKELY
+        shown = max(k or len(hits), extract.rank if extract else 0)
+        return self._answer(query, hits[:shown], probability, outcome, extract, message, choice)
+
+    def _signals(self, query: Query, hits: Sequence[Hit], extract: _Extract | None) -> Signals:
+        """What the calibrated confidence model reads about the top passage."""
+        if not hits:
+            return Signals(0.0, 0.0, 0.0, 0.0, 1.0, 0.0, float(query.english is not None), 0.0)
+        top = hits[0]
+        span = top.passage.text[extract.span.start : extract.span.end] if extract else top.passage.text
+        return Signals(
+            dense=top.dense_score,
+            dense_margin=round(top.dense_score - max((h.dense_score for h in hits[1:]), default=0.0), 6),
+            overlap=self.reader.overlap(query, top.passage.text),
+            span_overlap=self.reader.overlap(query, span),
+            unseen=unseen_share(query, self.reader.weights),
+            bm25_first=1.0 if top.bm25_rank == 1 else 0.0,
+            cross_lingual=1.0 if query.english is not None else 0.0,
+            names_only=1.0 if top.passage.kind in NAMING_KINDS else 0.0,
+        )
 
     def _answer(
         self,
         query: Query,
         hits: list[Hit],
-        confident: bool,
+        probability: float,
+        outcome: Outcome,
         extract: _Extract | None,
         message: str | None,
         choice: Choice | None,
@@ -147,13 +168,15 @@ class AnswerBuilder:
         return Answer(
             question=query.text,
             answer=answer_text,
-            confident=confident,
+            confident=outcome is Outcome.CONFIDENT,
             citations=citations,
             answer_citation=extract.rank if extract else None,
             answer_lines=lines,
             highlights=tuple(tuple(term_spans(c.text, terms)) for c in citations),
             message=message,
             choice=choice.to_dict() if choice is not None else None,
+            confidence=probability,
+            outcome=outcome.value,
         )
 
     def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> _Extract:

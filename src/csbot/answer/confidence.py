@@ -1,47 +1,161 @@
-"""Confidence: when an answer is trusted, and when a passage covers a syllabus point.
+"""Confidence: how likely the answer shown is right, and what the student is told.
 
-Every threshold csbot decides trust with is here. The signals are the dense cosine of the
-top passage (``Hit.dense_score``) and its term overlap with the question
-(:mod:`csbot.search.overlap`: the IDF-weighted share of the question's words it holds).
+One calibrated model decides. It reads the :class:`Signals` csbot already has about the top
+passage — the dense cosine, its margin over the next passage, the term overlap with the
+question (how much of the question's vocabulary the passage holds, bridged words included),
+the overlap of the answer span itself, whether BM25 ranks the same passage first, how much of
+the question's vocabulary the corpus never uses, the passage kind — and returns a
+probability (logistic regression, ``csbot calibrate`` fits it on the development split;
+``data/confidence.json``). Two cut-offs turn it into an :class:`Outcome`:
+
+* ``confident`` — the answer, stated as such;
+* ``likely`` — the span is shown, marked as uncertain;
+* ``not-covered`` — no span: the material does not seem to cover the question.
+
+A model with no calibration (the test embedder, another sentence-transformers model) falls
+back to the hand rule :func:`rule_probability`. The rule for a passage covering a syllabus
+point (:func:`covers`) lives here too.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+from csbot.lazy import load_once
 from csbot.records import Hit
 
-# Calibrated on eval/questions.jsonl (see README "Confidence"): e5 cosines bunch between
-# 0.75 and 0.95, so the dense score alone only vouches for very close passages; otherwise
-# the passage must also hold a fair share of the question's informative words.
+# The fallback rule (a model without calibration): e5 cosines bunch between 0.75 and 0.95,
+# so the dense score alone only vouches for very close passages; otherwise the passage must
+# also hold a fair share of the question's informative words. A question with no Chinese
+# (English) needs DENSE_CROSS_LINGUAL and OVERLAP_MIN: cross-lingual cosines run lower.
 DENSE_ALONE = 0.92
 DENSE_FLOOR = 0.82
 OVERLAP_MIN = 0.30
 OVERLAP_BM25_ONLY = 0.50
-# A question with no Chinese in it (English): cross-lingual cosines run lower (0.77–0.87 on
-# the dev set for answerable questions) and off-topic English questions reach 0.84 too, so
-# the cosine never vouches alone; the top passage must also hold OVERLAP_MIN of the
-# question's phrases through their dictionary translations (csbot.index.glossary).
 DENSE_CROSS_LINGUAL = 0.75
+RULE_CONFIDENT, RULE_NOT = 0.9, 0.1  # the probabilities the rule's two verdicts stand for
 # A passage covers a syllabus point when it is close for the dense model and holds most of
 # the point's words: stricter than an answer's rule, because a point is a short list of key
 # words that a covering passage should actually contain.
 COVER_DENSE = 0.85
 COVER_OVERLAP = 0.60
+CALIBRATION_FILE = "confidence.json"
 
 
-def is_confident(top: Hit | None, overlap: float, mode: str = "hybrid", cross_lingual: bool = False) -> bool:
-    """Trust the top hit when ``dense ≥ 0.92``, or ``dense ≥ 0.82`` and ``overlap ≥ 0.30``.
+class Outcome(StrEnum):
+    CONFIDENT = "confident"
+    LIKELY = "likely"
+    NOT_COVERED = "not-covered"
 
-    BM25-only retrieval has no cosine and trusts ``overlap ≥ 0.50``; a question without
-    Chinese (``cross_lingual``) needs ``dense ≥ 0.75`` and ``overlap ≥ 0.30``, its overlap
-    counted through the glossary's translations.
-    """
+
+@dataclass(frozen=True)
+class Signals:
+    """What is known about the top passage of one question (the model's features)."""
+
+    dense: float  # cosine of question and the top passage's closest unit
+    dense_margin: float  # … minus the next passage's
+    overlap: float  # IDF-weighted share of the question's words the passage holds
+    span_overlap: float  # … that the answer span holds
+    unseen: float  # IDF-weighted share of the question's words the corpus never uses
+    bm25_first: float  # 1 when BM25 ranks the same passage first
+    cross_lingual: float  # 1 for a question without Chinese
+    names_only: float  # 1 when the top passage only names topics (a question list, an outline)
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, f.name)) for f in fields(self)]
+
+
+FEATURES = tuple(f.name for f in fields(Signals))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted logistic regression over standardised :class:`Signals`, and its cut-offs."""
+
+    model: str  # the embedding model it was fitted for
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    likely: float  # p at or above: the span is shown, marked uncertain
+    confident: float  # p at or above: the answer
+    report: dict[str, Any]
+
+    def probability(self, signals: Signals) -> float:
+        """``σ(b + Σ wᵢ·(xᵢ − μᵢ)/sᵢ)``, rounded to 4 places so answers are byte-stable."""
+        x = signals.vector()
+        z = self.intercept + sum(
+            w * (v - m) / s for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
+        )
+        return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+    def outcome(self, p: float) -> Outcome:
+        if p >= self.confident:
+            return Outcome.CONFIDENT
+        return Outcome.LIKELY if p >= self.likely else Outcome.NOT_COVERED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@load_once
+def _calibrations() -> dict[str, Calibration]:
+    """Every calibration shipped in ``data/confidence.json``, by model."""
+    try:
+        text = resources.files("csbot.data").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    out = {}
+    for row in json.loads(text).get("models", []):
+        row = {**row, **{k: tuple(row[k]) for k in ("features", "mean", "scale", "coef")}}
+        if row["features"] == FEATURES:  # fitted on other signals: not usable
+            out[row["model"]] = Calibration(**row)
+    return out
+
+
+def calibration_for(model: str) -> Calibration | None:
+    """The shipped calibration of ``model``, or None (then :func:`rule_probability` decides)."""
+    return _calibrations().get(model)
+
+
+def rule_probability(top: Hit | None, signals: Signals, mode: str = "hybrid") -> float:
+    """The hand rule for a model without calibration, as a probability: trust the top hit
+    when ``dense ≥ 0.92``, or ``dense ≥ 0.82`` and ``overlap ≥ 0.30``; BM25-only retrieval
+    has no cosine and trusts ``overlap ≥ 0.50``; a question without Chinese needs
+    ``dense ≥ 0.75`` and ``overlap ≥ 0.30``."""
     if top is None:
-        return False
+        return 0.0
     if mode == "bm25":
-        return overlap >= OVERLAP_BM25_ONLY
-    if cross_lingual:
-        return top.dense_score >= DENSE_CROSS_LINGUAL and overlap >= OVERLAP_MIN
-    return top.dense_score >= DENSE_ALONE or (top.dense_score >= DENSE_FLOOR and overlap >= OVERLAP_MIN)
+        ok = signals.overlap >= OVERLAP_BM25_ONLY
+    elif signals.cross_lingual:
+        ok = top.dense_score >= DENSE_CROSS_LINGUAL and signals.overlap >= OVERLAP_MIN
+    else:
+        ok = top.dense_score >= DENSE_ALONE or (
+            top.dense_score >= DENSE_FLOOR and signals.overlap >= OVERLAP_MIN
+        )
+    return RULE_CONFIDENT if ok else RULE_NOT
+
+
+def assess(model: str, top: Hit | None, signals: Signals, mode: str = "hybrid") -> tuple[float, Outcome]:
+    """The probability that the answer shown is right, and what to tell the student.
+
+    BM25-only retrieval has no cosine to calibrate on and uses the rule; so does a model
+    without calibration.
+    """
+    calibration = calibration_for(model) if mode == "hybrid" else None
+    if top is None:
+        return 0.0, Outcome.NOT_COVERED
+    if calibration is None:
+        p = rule_probability(top, signals, mode)
+        return p, Outcome.CONFIDENT if p >= RULE_CONFIDENT else Outcome.NOT_COVERED
+    p = calibration.probability(signals)
+    return p, calibration.outcome(p)
 
 
 def covers(hit: Hit, overlap: float) -> bool:

@@ -30,6 +30,7 @@ from csbot.text.sentences import windows
 logger = logging.getLogger(__name__)
 
 MIN_UNIT_CHARS = 4  # shorter windows (``二、``) carry no meaning of their own
+HUB_NEIGHBOURS = 10  # CSLS's neighbourhood size
 
 
 def passages_of(corpus: Corpus) -> list[Passage]:
@@ -69,6 +70,26 @@ def dense_units(passages: list[Passage]) -> np.ndarray:
     return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
 
 
+def hubness(vectors: np.ndarray, owner: np.ndarray, k: int = HUB_NEIGHBOURS) -> np.ndarray:
+    """Each unit's mean cosine to its ``k`` nearest units of other passages: the ``r`` of
+    cross-domain similarity local scaling (CSLS; Conneau et al., 2018). A unit close to
+    everything (a long list of generic service words) is a hub that wins questions it does
+    not answer; retrieval ranks by ``cos − r/2`` (:mod:`csbot.search.retriever`)."""
+    from csbot.index.vectors import FlatVectors
+
+    n = len(vectors)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    same = int(np.bincount(owner).max())  # a unit's own passage has at most this many units
+    depth = min(n, k + same)
+    sims, ids = FlatVectors.build(vectors).search(vectors, depth)
+    out = np.zeros(n, dtype=np.float32)
+    for row in range(n):
+        others = [s for s, j in zip(sims[row], ids[row], strict=True) if j >= 0 and owner[j] != owner[row]]
+        out[row] = float(np.mean(others[:k])) if others else 0.0
+    return out
+
+
 def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
     """Everything an index holds for ``settings.corpus_dir``, not yet written anywhere."""
     from csbot.index.bm25 import Bm25Index
@@ -85,6 +106,7 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
     glossary = build_glossary(_uses(vocab, segmenter), latin=sorted(latin))
     units = dense_units(passages)
     vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     counts = {
         "dimension": int(vectors.shape[1]),
         "passage_count": len(passages),
@@ -99,6 +121,7 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
         vectors=vectors,
         units=units,
         glossary=glossary,
+        hubness=hubness(vectors, units[:, 0]),
     )
 
 

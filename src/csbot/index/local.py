@@ -1,7 +1,7 @@
 """The local store: the index as a directory of plainly named files.
 
 ``manifest.json``, ``passages.jsonl``, ``bm25/``, ``bm25_pairs/``, ``faiss.index``,
-``units.npy``, ``glossary.json``. A write goes into a temporary sibling directory that is
+``units.npy``, ``hubness.npy``, ``glossary.json``. A write goes into a temporary sibling directory that is
 renamed into place, so an interrupted build leaves the previous index usable; a load checks
 the manifest against the corpus and model it is asked to serve, and the files against each
 other.
@@ -33,6 +33,7 @@ BM25_DIR = "bm25"
 PAIRS_DIR = "bm25_pairs"  # BM25 over adjacent word pairs (Segmenter.word_pairs)
 FAISS_FILE = "faiss.index"
 UNITS_FILE = "units.npy"
+HUBNESS_FILE = "hubness.npy"
 
 
 class LocalStore:
@@ -55,6 +56,7 @@ class LocalStore:
             _bm25(built.pairs).save(tmp / PAIRS_DIR)
             FlatVectors.build(built.vectors).save(tmp / FAISS_FILE)
             np.save(tmp / UNITS_FILE, built.units)
+            np.save(tmp / HUBNESS_FILE, built.hubness)
             (tmp / GLOSSARY_FILE).write_text(json.dumps(built.glossary, ensure_ascii=False), encoding="utf-8")
             manifest = json.dumps(built.manifest, ensure_ascii=False, indent=2)
             (tmp / MANIFEST).write_text(manifest, encoding="utf-8")
@@ -79,13 +81,18 @@ class LocalStore:
             pairs = Bm25Index.load(index_dir / PAIRS_DIR)
             vectors = FlatVectors.load(index_dir / FAISS_FILE)
             units = np.load(index_dir / UNITS_FILE, allow_pickle=False)
+            hubness = np.load(index_dir / HUBNESS_FILE, allow_pickle=False)
             glossary = Glossary.load(index_dir / GLOSSARY_FILE)
         except Exception as exc:  # json, numpy, faiss all raise their own kinds for a bad file
             raise IndexCorruptError(
                 f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); run `csbot build`"
             ) from exc
         _check_counts(index_dir, manifest, passages, vectors.size, units, glossary)
-        return LoadedIndex(manifest, passages, lexical, pairs, vectors, units, glossary)
+        if hubness.shape != (vectors.size,):
+            raise IndexCorruptError(
+                f"{index_dir / HUBNESS_FILE} does not match the vectors; run `csbot build`"
+            )
+        return LoadedIndex(manifest, passages, lexical, pairs, vectors, units, glossary, hubness)
 
 
 def _bm25(index: object) -> Bm25Index:

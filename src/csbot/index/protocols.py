@@ -58,6 +58,7 @@ class LoadedIndex:
     vectors: VectorIndex
     units: np.ndarray
     glossary: Glossary
+    hubness: np.ndarray  # float32 per unit: its mean cosine to its nearest units elsewhere (CSLS)
     segmenter: Segmenter = field(default_factory=Segmenter)
 
 
@@ -72,6 +73,7 @@ class BuiltIndex:
     vectors: np.ndarray  # float32, one row per unit
     units: np.ndarray
     glossary: dict[str, list[str]]
+    hubness: np.ndarray
 
 
 class IndexStore(Protocol):

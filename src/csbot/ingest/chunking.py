@@ -12,7 +12,9 @@ lines, so structure is found inside lines as well as at line starts:
   list staying with its lead sentence where it fits. A passage never crosses a document
   and knows its raw line span;
 * a passage made mostly of questions without answers (a 题库 list, a sample paper) is
-  kind ``questions``: retrieval ranks it below passages that answer.
+  kind ``questions``, and one of an exam syllabus or under a training outline's heading
+  (``《客户投诉管理》培训大纲``) kind ``outline``: they name topics without teaching them, and
+  retrieval ranks them below passages that answer.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ ASKS = re.compile(
     r"[?？]\s*$|^\s*(?:\d{1,2}\s*[.、．]\s*)?(?:请|請)?(?:简述|簡述|试述|試述|论述|論述|列举|列舉|解释|解釋|描述|说明|說明|谈谈|談談|请回答|請回答)"
 )
 QUESTIONS_SHARE = 0.5
+OUTLINE = re.compile(r"大[纲綱]")
 
 
 @dataclass
@@ -305,6 +308,8 @@ class _Chunker:
         end = start + len(body)
         if kind != "exam-item" and asks_share(body) >= QUESTIONS_SHARE:
             kind = "questions"
+        elif kind != "exam-item" and is_outline(doc.info.kind, sect):
+            kind = "outline"
         line_map = [(0, doc.raw_line_at(start))]
         # only the raw lines inside the passage (a bisection, not a walk over every line)
         lo, hi = bisect.bisect_right(doc.line_starts, start), bisect.bisect_left(doc.line_starts, end)
@@ -323,6 +328,12 @@ class _Chunker:
                 line_map=tuple(line_map),
             )
         )
+
+
+def is_outline(doc_kind: str, section: str) -> bool:
+    """Whether a passage only names what is to be learnt: any passage of an exam syllabus,
+    or one under a heading that names an outline (``大纲``, either script)."""
+    return doc_kind == "exam-syllabus" or bool(OUTLINE.search(section))
 
 
 def asks_share(text: str) -> float:

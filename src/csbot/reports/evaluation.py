@@ -1,7 +1,15 @@
-"""``csbot eval``: hit@k, MRR and confidence on a question set, for each retrieval mode."""
+"""``csbot eval``: hit@k, answer spans, confidence, calibration and consistency, by split and kind.
+
+The question set is split once, by a fixed rule (:func:`split_of`): the questions written
+before the split — the ones rules and thresholds were tuned on — are ``dev``; of the
+student-voice questions added at the split (ids ``v…``), a wording group (or a question
+without one) goes to ``test`` when the first byte of the SHA-256 of its group id (or its
+own id) is odd. Tune on ``dev``; report ``test``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -9,27 +17,50 @@ from pathlib import Path
 from typing import Any
 
 from csbot.errors import CsbotError
-from csbot.search.retriever import MODES
+from csbot.records import Answer
+from csbot.search.retriever import MODES, Mode
 from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
 
 KS = (1, 3, 5)
+SPLITS = ("dev", "test")
+# Kinds asked in a student's own words (the figure the project is judged on).
+STUDENT_VOICE = ("paraphrase", "student", "student-traditional", "student-english")
+UNANSWERABLE = ("off-topic", "not-covered")
+BINS = 10  # equal-width probability bins for the expected calibration error
 
 
 @dataclass(frozen=True)
 class EvalQuestion:
-    """One question of the set: ``evidence`` is a string a correct passage contains
-    (None for questions the material does not answer)."""
+    """One question of the set: ``evidence`` holds strings one of which a correct passage
+    (and a correct answer) contains; None for questions the material does not answer."""
 
     qid: str
     question: str
     kind: str
-    evidence: str | None
+    evidence: tuple[str, ...] | None
     choice: tuple[str, ...] | None = None  # the right letters of an exam question
+    group: str | None = None  # wordings of one question share a group
+
+    @property
+    def split(self) -> str:
+        return split_of(self.qid, self.group)
+
+
+def split_of(qid: str, group: str | None = None) -> str:
+    """``dev`` or ``test`` by the fixed rule in the module docstring.
+
+    >>> split_of("d01"), split_of("v001", "g01"), split_of("v004", "g02")
+    ('dev', 'dev', 'test')
+    """
+    if not qid.startswith("v"):
+        return "dev"
+    return "test" if hashlib.sha256((group or qid).encode()).digest()[0] % 2 else "dev"
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
-    """Read a JSONL question set (``id``, ``question``, ``kind``, ``evidence``)."""
+    """Read a JSONL question set (``id``, ``question``, ``kind``, ``evidence``: a string, a
+    list of alternatives or null; optional ``choice`` and ``group``)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -40,122 +71,221 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             continue
         try:
             row = json.loads(line)
+            evidence = row.get("evidence")
+            if isinstance(evidence, str):
+                evidence = [evidence]
             choice = tuple(row["choice"]) if row.get("choice") else None
-            out.append(EvalQuestion(row["id"], row["question"], row["kind"], row.get("evidence"), choice))
-        except (ValueError, KeyError) as exc:
+            out.append(
+                EvalQuestion(
+                    row["id"],
+                    row["question"],
+                    row["kind"],
+                    tuple(evidence) if evidence is not None else None,
+                    choice,
+                    row.get("group"),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
             raise CsbotError(f"{path}:{n}: not a question record ({exc})") from exc
     return out
 
 
-def contains_evidence(passage_text: str, evidence: str) -> bool:
-    """Whether a passage holds the evidence, ignoring script, width and spacing."""
-    return squash(evidence) in squash(passage_text)
+def contains_evidence(passage_text: str, evidence: str | tuple[str, ...]) -> bool:
+    """Whether a passage holds the evidence (any one of alternatives), ignoring script,
+    width and spacing."""
+    options = (evidence,) if isinstance(evidence, str) else evidence
+    flat = squash(passage_text)
+    return any(squash(e) in flat for e in options)
 
 
-def run_eval(assistant: Assistant, questions: list[EvalQuestion], depth: int = max(KS)) -> dict[str, Any]:
-    """Ask every question in every mode; return the figures per mode and per kind."""
-    report: dict[str, Any] = {"questions": len(questions), "modes": {}}
-    for mode in MODES:
-        by_kind: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        misses: list[str] = []
-        span_misses: list[str] = []
-        for q in questions:
-            answer = assistant.ask(q.question, top_k=depth, mode=mode)
-            stats = by_kind[q.kind]
-            stats["n"] += 1
-            if q.evidence is None:
-                stats["not_confident"] += 0 if answer.confident else 1
-                continue
-            stats["confident"] += 1 if answer.confident else 0
-            if q.choice is None:  # an exam question's answer is its letters, scored below
-                stats["span_n"] += 1
-                found = bool(answer.answer and contains_evidence(answer.answer, q.evidence))
-                stats["span"] += 1 if found else 0
-                if not found:
-                    span_misses.append(q.qid)
-            else:
-                stats["choice_n"] += 1
-                suggested = tuple(answer.choice["suggested"]) if answer.choice else ()
-                stats["choice_ok"] += 1 if sorted(suggested) == sorted(q.choice) else 0
-                stats["choice_wrong"] += 1 if suggested and sorted(suggested) != sorted(q.choice) else 0
-            rank = next((c.rank for c in answer.citations if contains_evidence(c.text, q.evidence)), None)
-            for k in KS:
-                stats[f"hit@{k}"] += 1 if rank is not None and rank <= k else 0
-            stats["mrr"] += 1.0 / rank if rank else 0.0
-            if rank != 1:
-                misses.append(q.qid)
-        report["modes"][mode] = {
-            "by_kind": {k: dict(v) for k, v in by_kind.items()},
-            "misses": misses,
-            "span_misses": span_misses,
-            "overall": _overall(by_kind),
-        }
+@dataclass(frozen=True)
+class Outcome:
+    """What one question got in one mode."""
+
+    question: EvalQuestion
+    rank: int | None  # the first citation holding the evidence
+    span_found: bool  # the answer itself holds the evidence
+    confident: bool
+    answered: bool  # a span was shown (confident or likely)
+    probability: float  # the answer's confidence
+    choice_ok: bool = False
+    choice_wrong: bool = False
+
+
+def judge(q: EvalQuestion, answer: Answer) -> Outcome:
+    """Score one answer against its question's evidence."""
+    rank = None
+    if q.evidence is not None:
+        rank = next((c.rank for c in answer.citations if contains_evidence(c.text, q.evidence)), None)
+    found = bool(q.evidence is not None and answer.answer and contains_evidence(answer.answer, q.evidence))
+    suggested = tuple(sorted(answer.choice["suggested"])) if answer.choice else ()
+    return Outcome(
+        question=q,
+        rank=rank,
+        span_found=found,
+        confident=answer.confident,
+        answered=answer.answer is not None,
+        probability=answer.confidence,
+        choice_ok=q.choice is not None and suggested == tuple(sorted(q.choice)),
+        choice_wrong=q.choice is not None and bool(suggested) and suggested != tuple(sorted(q.choice)),
+    )
+
+
+def run_eval(
+    assistant: Assistant, questions: list[EvalQuestion], depth: int = max(KS), modes: tuple[Mode, ...] = MODES
+) -> dict[str, Any]:
+    """Ask every question in every mode; the figures per split, mode and kind."""
+    report: dict[str, Any] = {"questions": len(questions), "splits": {}}
+    outcomes = {
+        mode: [judge(q, assistant.ask(q.question, top_k=depth, mode=mode)) for q in questions]
+        for mode in modes
+    }
+    for split in (*SPLITS, "all"):
+        per_mode = {}
+        for mode, results in outcomes.items():
+            chosen = [o for o in results if split == "all" or o.question.split == split]
+            if chosen:
+                per_mode[mode] = summarise(chosen)
+        if per_mode:
+            report["splits"][split] = per_mode
     return report
 
 
-def _overall(by_kind: dict[str, dict[str, float]]) -> dict[str, float]:
-    answerable = {k: v for k, v in by_kind.items() if k != "out-of-scope"}
-    n = sum(v["n"] for v in answerable.values())
-    out: dict[str, float] = {}
-    for key in [*(f"hit@{k}" for k in KS), "mrr", "confident"]:
-        out[key] = round(sum(v.get(key, 0.0) for v in answerable.values()) / n, 3) if n else 0.0
-    span_n = sum(v.get("span_n", 0.0) for v in answerable.values())
-    out["span"] = round(sum(v.get("span", 0.0) for v in answerable.values()) / span_n, 3) if span_n else 0.0
-    exam_n = sum(v.get("choice_n", 0.0) for v in by_kind.values())
-    out["exam_choice"] = (
-        round(sum(v.get("choice_ok", 0.0) for v in by_kind.values()) / exam_n, 3) if exam_n else 0.0
+def _share(hits: list[bool]) -> float | None:
+    return round(sum(hits) / len(hits), 3) if hits else None
+
+
+def summarise(results: list[Outcome]) -> dict[str, Any]:
+    """Overall figures, figures by kind, calibration, consistency and the misses."""
+    by_kind: dict[str, list[Outcome]] = defaultdict(list)
+    for o in results:
+        by_kind[o.question.kind].append(o)
+    return {
+        "overall": _figures(results),
+        "student_voice": _figures([o for o in results if o.question.kind in STUDENT_VOICE]),
+        "by_kind": {k: _figures(v) for k, v in sorted(by_kind.items())},
+        "calibration": calibration(results),
+        "consistency": consistency(results),
+        "misses": [o.question.qid for o in results if o.question.evidence is not None and o.rank != 1],
+        "span_misses": [
+            o.question.qid
+            for o in results
+            if o.question.evidence is not None and o.question.choice is None and not o.span_found
+        ],
+        "wrongly_answered": [o.question.qid for o in results if o.question.evidence is None and o.answered],
+    }
+
+
+def _figures(results: list[Outcome]) -> dict[str, Any]:
+    answerable = [o for o in results if o.question.evidence is not None]
+    spans = [o for o in answerable if o.question.choice is None]
+    exam = [o for o in answerable if o.question.choice is not None]
+    off = [o for o in results if o.question.kind == "off-topic"]
+    missing = [o for o in results if o.question.evidence is None and o.question.kind != "off-topic"]
+    out: dict[str, Any] = {"n": len(results), "answerable": len(answerable)}
+    for k in KS:
+        out[f"hit@{k}"] = _share([o.rank is not None and o.rank <= k for o in answerable])
+    out["mrr"] = (
+        round(sum(1 / o.rank for o in answerable if o.rank) / len(answerable), 3) if answerable else None
     )
-    out["exam_wrong"] = int(sum(v.get("choice_wrong", 0.0) for v in by_kind.values()))
-    out["exam_questions"] = int(exam_n)
-    oos = by_kind.get("out-of-scope", {})
-    out["oos_not_confident"] = round(oos.get("not_confident", 0.0) / oos["n"], 3) if oos.get("n") else 0.0
-    out["answerable"] = n
-    out["out_of_scope"] = int(oos.get("n", 0))
+    out["span"] = _share([o.span_found for o in spans])
+    out["confident"] = _share([o.confident for o in answerable])
+    out["answered"] = _share([o.answered for o in spans])
+    out["exam_right"] = _share([o.choice_ok for o in exam])
+    out["exam_wrong"] = sum(o.choice_wrong for o in exam)
+    out["off_topic_no_span"] = _share([not o.answered and not o.confident for o in off])
+    out["not_covered_not_confident"] = _share([not o.confident for o in missing])
+    out["not_covered_no_span"] = _share([not o.answered for o in missing])
     return out
 
 
-def _share(stats: dict[str, float], key: str, of: str) -> str:
-    return f"{stats.get(key, 0.0) / stats[of]:.3f}" if stats.get(of) else "–"
+def calibration(results: list[Outcome]) -> dict[str, Any]:
+    """Brier score and expected calibration error of ``confidence`` as the probability that
+    the answer shown holds the evidence (a question the material does not answer: 0).
+    Exam questions (answered by letters) are left out."""
+    return calibration_figures(
+        [(o.probability, 1.0 if o.span_found else 0.0) for o in results if o.question.choice is None]
+    )
+
+
+def calibration_figures(pairs: list[tuple[float, float]]) -> dict[str, Any]:
+    """Brier score ``mean (p − y)²`` and expected calibration error over :data:`BINS`
+    equal-width bins, ``Σ_b |b|/n · |mean p − mean y|``, of (probability, outcome) pairs."""
+    if not pairs:
+        return {"n": 0, "brier": None, "ece": None}
+    brier = sum((p - y) ** 2 for p, y in pairs) / len(pairs)
+    bins: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for p, y in pairs:
+        bins[min(BINS - 1, int(p * BINS))].append((p, y))
+    ece = sum(
+        len(b) / len(pairs) * abs(sum(p for p, _ in b) / len(b) - sum(y for _, y in b) / len(b))
+        for b in bins.values()
+    )
+    return {"n": len(pairs), "brier": round(brier, 3), "ece": round(ece, 3)}
+
+
+def consistency(results: list[Outcome]) -> dict[str, Any]:
+    """The share of wording groups (all answerable) whose every wording gets the evidence in
+    its answer."""
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for o in results:
+        if o.question.group:
+            groups[o.question.group].append(o)
+    whole = [g for g in groups.values() if len(g) > 1 and all(o.question.evidence is not None for o in g)]
+    return {"groups": len(whole), "consistent": _share([all(o.span_found for o in g) for g in whole])}
+
+
+def _f(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The figures as a Markdown table (the one in the README)."""
-    head = (
-        "| mode | hit@1 | hit@3 | hit@5 | MRR | span has evidence | answerable confident "
-        "| out-of-scope not confident | exam letters right (wrong) |"
-    )
-    rows = [head, "|---|---|---|---|---|---|---|---|---|"]
-    for mode, data in report["modes"].items():
-        o = data["overall"]
-        rows.append(
-            f"| {mode} | {o['hit@1']:.3f} | {o['hit@3']:.3f} | {o['hit@5']:.3f} | {o['mrr']:.3f} "
-            f"| {o['span']:.3f} | {o['confident']:.3f} | {o['oos_not_confident']:.3f} "
-            f"| {o['exam_choice']:.3f} ({o['exam_wrong']}) |"
-        )
-    hybrid = report["modes"].get("hybrid")
-    if hybrid:
+    """The figures as Markdown tables (the ones in the README)."""
+    rows: list[str] = []
+    for split, per_mode in report["splits"].items():
         rows += [
+            f"## {split}",
             "",
-            "hybrid by question kind:",
-            "",
-            "| kind | n | hit@1 | hit@3 | MRR | span |",
-            "|---|---|---|---|---|---|",
+            "| mode | hit@1 | hit@3 | MRR | span has evidence | student-voice span | answerable confident "
+            "| off-topic no span | not-covered not confident | exam right (wrong) | consistency | Brier | ECE |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-        for kind, s in sorted(hybrid["by_kind"].items()):
-            n = int(s["n"])
-            if kind == "out-of-scope":
+        for mode, data in per_mode.items():
+            o, sv, cal, con = data["overall"], data["student_voice"], data["calibration"], data["consistency"]
+            rows.append(
+                f"| {mode} | {_f(o['hit@1'])} | {_f(o['hit@3'])} | {_f(o['mrr'])} | {_f(o['span'])} "
+                f"| {_f(sv['span'])} | {_f(o['confident'])} | {_f(o['off_topic_no_span'])} "
+                f"| {_f(o['not_covered_not_confident'])} | {_f(o['exam_right'])} ({o['exam_wrong']}) "
+                f"| {_f(con['consistent'])} ({con['groups']}) | {_f(cal['brier'])} | {_f(cal['ece'])} |"
+            )
+        hybrid = per_mode.get("hybrid")
+        if hybrid:
+            rows += [
+                "",
+                "hybrid by kind:",
+                "",
+                "| kind | n | hit@1 | hit@3 | span | answered | not confident |",
+            ]
+            rows.append("|---|---|---|---|---|---|---|")
+            for kind, s in hybrid["by_kind"].items():
+                unanswerable = s["answerable"] == 0
                 rows.append(
-                    f"| {kind} | {n} | – | – | – | not confident {s.get('not_confident', 0) / n:.3f} |"
+                    f"| {kind} | {s['n']} | {_f(s['hit@1'])} | {_f(s['hit@3'])} | {_f(s['span'])} "
+                    f"| {_f(s['answered'])} | "
+                    + (
+                        _f(s["not_covered_not_confident"] if kind != "off-topic" else s["off_topic_no_span"])
+                        if unanswerable
+                        else "–"
+                    )
+                    + " |"
                 )
-            else:
-                rows.append(
-                    f"| {kind} | {n} | {s.get('hit@1', 0) / n:.3f} | {s.get('hit@3', 0) / n:.3f} "
-                    f"| {s.get('mrr', 0) / n:.3f} | {_share(s, 'span', 'span_n')} |"
-                )
-        rows += [
-            "",
-            f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}",
-            f"hybrid answers without the evidence: {', '.join(hybrid['span_misses']) or 'none'}",
-        ]
-    rows.append(f"\n{report['questions']} questions")
+            if split != "test":  # tune on dev only: the test split's individual misses stay unread
+                rows += [
+                    "",
+                    f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}",
+                    f"hybrid answers without the evidence: {', '.join(hybrid['span_misses']) or 'none'}",
+                    f"hybrid spans shown for unanswerable questions: {', '.join(hybrid['wrongly_answered']) or 'none'}",
+                ]
+        rows.append("")
+    rows.append(f"{report['questions']} questions")
     return "\n".join(rows)

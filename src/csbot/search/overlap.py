@@ -65,3 +65,17 @@ def found_share(word: str, hay: set[str]) -> float:
         return 0.0
     grams = char_bigrams(word)
     return sum(g in hay for g in grams) / len(grams)
+
+
+def unseen_share(query: Query, weights: TermWeights) -> float:
+    """IDF-weighted share of the question's words the corpus never uses (``报名费`` in a
+    question about exam fees): the part of the question the material cannot speak to."""
+    if query.english is not None:
+        unknown = weights.unseen * len(query.english.unknown)
+        total = unknown + sum(
+            max((weights.idf(t) for head in p.translations for t in head), default=0.0) for p in query.phrases
+        )
+        return round(unknown / total, 6) if total > 0 else 0.0
+    idf = [(weights.idf(w), weights.lexical.doc_freq(w) == 0) for w in query.words]
+    total = sum(v for v, _ in idf)
+    return round(sum(v for v, unseen in idf if unseen) / total, 6) if total > 0 else 0.0

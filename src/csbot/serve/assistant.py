@@ -19,6 +19,10 @@ from csbot.search.retriever import Mode, Retriever
 from csbot.settings import Settings
 
 ANSWER_CACHE = 2048
+# Answering looks at this many passages whatever the number of citations asked for: the
+# confidence signals (the margin to the next passage) and exam mode's look for the stored
+# item do not change with top_k.
+SIGNAL_DEPTH = 5
 
 
 class Assistant:
@@ -33,7 +37,7 @@ class Assistant:
         )
         self.corpus = load_corpus(settings.corpus_dir)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
-        self.builder = AnswerBuilder(self.retriever, self.documents)
+        self.builder = AnswerBuilder(self.retriever, self.documents, settings.model)
         self.manifest = index.manifest
         # The index is read-only and answers are deterministic: a question asked again (the
         # same exam item by a whole class) is answered from memory.
@@ -41,7 +45,8 @@ class Assistant:
 
     def _compute(self, text: str, k: int, mode: Mode) -> Answer:
         query = self.retriever.analyse(text)
-        return self.builder.build(query, self.retriever.search(query, k=k, mode=mode), mode)
+        hits = self.retriever.search(query, k=max(k, SIGNAL_DEPTH), mode=mode)
+        return self.builder.build(query, hits, mode, k)
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for (jieba, OpenCC, the model,
@@ -87,9 +92,9 @@ class Assistant:
         t = time.perf_counter()
         query = self.retriever.analyse(text)
         timings["normalize"] = round((time.perf_counter() - t) * 1000, 3)
-        hits = self.retriever.search(query, k=k, mode=mode, timings=timings)
+        hits = self.retriever.search(query, k=max(k, SIGNAL_DEPTH), mode=mode, timings=timings)
         t = time.perf_counter()
-        answer = self.builder.build(query, hits, mode)
+        answer = self.builder.build(query, hits, mode, k)
         timings["extract"] = round((time.perf_counter() - t) * 1000, 3)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
         return replace(answer, explain=self._explain(query, hits, answer, mode, timings))

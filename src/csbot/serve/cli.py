@@ -202,13 +202,34 @@ def evaluate(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Measure retrieval and confidence on a question set, per retrieval mode."""
+    """Measure retrieval, answers, confidence and consistency per split, mode and kind."""
     from csbot.reports.evaluation import format_report, load_questions, run_eval
     from csbot.serve.assistant import Assistant
 
     questions = load_questions(file)
     report = run_eval(Assistant(_settings()), questions)
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+
+@app.command()
+def calibrate(
+    file: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")] = Path(
+        "eval/questions.jsonl"
+    ),
+) -> None:
+    """Fit the confidence model on the dev split of a question set (data/confidence.json)."""
+    from importlib import resources
+
+    from csbot.reports.calibrate import collect, fit, write
+    from csbot.reports.evaluation import load_questions
+    from csbot.serve.assistant import Assistant
+
+    settings = _settings()
+    dev = [q for q in load_questions(file) if q.split == "dev"]
+    calibration = fit(collect(Assistant(settings), dev), settings.model)
+    with resources.as_file(resources.files("csbot.data").joinpath("confidence.json")) as path:
+        write(calibration, path)
+    typer.echo(json.dumps(calibration.to_dict(), ensure_ascii=False))
 
 
 @app.command()

@@ -7,8 +7,13 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from csbot.text.normalise import is_cjk
 from csbot.text.segmenter import words
 
+# A hard-wrapped line (plain-text scrapes wrap at a fixed width) is this long; shorter lines
+# are headings or list titles, much longer ones paragraphs whose break is meant.
+WRAP_CHARS = (30, 120)
+MID_CLAUSE_END = re.compile(r"[\u4e00-\u9fff、,，]$")
 SHORT_SENTENCE = 25  # characters; a sentence this short is read with the next one (unless noted)
 LABEL_CHARS = 6  # the longest label of a list run into a sentence (``售中服务:``)
 # An item of an enumeration: ①, (1), 1. 1、 (not 1.5), 一、
@@ -89,8 +94,9 @@ def _split_run_together(text: str, span: Span) -> list[Span]:
 
 
 def sentences(text: str) -> list[Span]:
-    """Sentence spans, whitespace trimmed: a sentence ends at 。！？!?；; or a line break,
-    but not inside parentheses (``(“术”:…;“能”:沟通能力)`` stays whole); a new numbered
+    """Sentence spans, whitespace trimmed: a sentence ends at 。！？!?；; or a line break
+    (unless the line was hard-wrapped mid-sentence, :func:`wraps_at`), but not inside
+    parentheses (``(“术”:…;“能”:沟通能力)`` stays whole); a new numbered
     list run into the sentence (``…6.社会公关服务售中服务:1.…``) starts a new one, and so
     does an outline heading run inline (``1.6 基本文化程度 大学专科 1.7 鉴定要求``).
 
@@ -105,12 +111,36 @@ def sentences(text: str) -> list[Span]:
             depth += 1
         elif c in ")）":
             depth = max(0, depth - 1)
+        if c == "\n" and wraps_at(text, i):
+            continue
         if c == "\n" or (depth == 0 and c in "。！？!?；;"):
             end = i if c == "\n" else i + 1
             _add(out, text, start, end)
             start, depth = i + 1, (0 if c == "\n" else depth)
     _add(out, text, start, len(text))
     return _with_notes([part for span in out for part in _split_run_together(text, span)], text)
+
+
+def wraps_at(text: str, newline: int) -> bool:
+    """Whether the line break at ``newline`` was put in mid-sentence by a hard wrap
+    (``…是靠社会舆⏎论、传统习惯…``): the line is a full one (:data:`WRAP_CHARS`), it ends
+    in the middle of a clause (a Chinese character or a comma) and the next line goes on
+    with a Chinese character, not with a list number or a heading.
+
+    >>> wrapped = "道德是人类社会所特有的调节个人与自我、他人、社会和自然界之间关系的行为规范的总和,是靠社会舆"
+    >>> len(sentences(wrapped + chr(10) + "论、传统习惯来维持的。"))
+    1
+    """
+    line_start = text.rfind("\n", 0, newline) + 1
+    line = text[line_start:newline].rstrip()
+    after = text[newline + 1 : newline + 8].lstrip()
+    return (
+        WRAP_CHARS[0] <= len(line) <= WRAP_CHARS[1]
+        and bool(MID_CLAUSE_END.search(line))
+        and bool(after)
+        and is_cjk(after[0])
+        and not ITEM_START.match(after)
+    )
 
 
 def _with_notes(sents: list[Span], text: str) -> list[Span]:
