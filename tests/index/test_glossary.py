@@ -54,10 +54,14 @@ def test_english_question_matches_the_materials_words(fake_index: Settings) -> N
     terms = list(assistant.retriever.analyse("What are the five characteristics of customer service?").terms)
     assert "客户服务" in terms and "特性" in terms
     answer = assistant.ask("What is the course code of this course?", mode="bm25")
-    assert "课程代码" in answer.citations[0].text.replace("課程代碼", "课程代码")
-    assert answer.highlights[0]  # the Chinese words it matched are marked
+    # the syllabus that states the code is an outline, ranked at half its BM25 score
+    rank = next(
+        i for i, c in enumerate(answer.citations) if "课程代码" in c.text.replace("課程代碼", "课程代码")
+    )
+    assert rank <= 2
+    assert answer.highlights[rank]  # the Chinese words it matched are marked
     off_topic = assistant.retriever.overlap(
-        assistant.retriever.analyse("How do I reset my wifi router?"), answer.citations[0].text
+        assistant.retriever.analyse("How do I reset my wifi router?"), answer.citations[rank].text
     )
     assert off_topic == 0.0
 
@@ -73,7 +77,9 @@ def _english(overlap: float) -> Signals:
 
 def test_the_fallback_rule_needs_translated_words_as_well_as_a_close_vector_for_english() -> None:
     assert rule_probability(_hit(0.78), _english(0.5)) == RULE_CONFIDENT
-    assert rule_probability(_hit(0.84), _english(0.1)) < RULE_CONFIDENT  # off-topic English gets this close too
+    assert (
+        rule_probability(_hit(0.84), _english(0.1)) < RULE_CONFIDENT
+    )  # off-topic English gets this close too
     assert rule_probability(_hit(0.70), _english(0.9)) < RULE_CONFIDENT
 
 

@@ -137,6 +137,35 @@ def test_student_session(server: str, browser) -> None:  # type: ignore[no-untyp
     assert not dialogs
 
 
+# Questions in a student's words; at least one of them gets a "likely" answer from the
+# calibrated model (the test asks the API which, so it does not hang on one question's score).
+LIKELY_CANDIDATES = ["服务有哪些特点", "投诉处理有几个步骤", "客户服务标准怎么制定", "服务员和顾客是什么关系"]
+
+
+def test_three_outcomes_look_different(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    outcomes = {
+        q: httpx.post(f"{server}/api/ask", json={"question": q}, timeout=30).json()["outcome"]
+        for q in LIKELY_CANDIDATES
+    }
+    likely = next((q for q, o in outcomes.items() if o == "likely"), None)
+    assert likely is not None, outcomes
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    sure = _ask(page, "投诉处理的六步法是什么?")
+    assert sure.get_attribute("data-outcome") == "confident"
+    assert sure.locator(".likely-note").count() == 0 and sure.locator(".notfound").count() == 0
+    maybe = _ask(page, likely)
+    assert maybe.get_attribute("data-outcome") == "likely"
+    assert maybe.locator(".answer.likely").is_visible() and maybe.locator(".likely-note").is_visible()
+    assert maybe.locator(".notfound").count() == 0  # never "not covered" above a likely answer
+    assert "出处" in maybe.locator(".cards h3").inner_text()
+    none = _ask(page, "Python 的列表推导式怎么写?")
+    assert none.get_attribute("data-outcome") == "not-covered"
+    assert none.locator(".notfound").is_visible() and none.locator(".answer").count() == 0
+    page.screenshot(path=str(SHOTS / "outcomes.png"), full_page=True)
+    page.close()
+
+
 def test_sources_view_and_feedback(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server)

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from csbot.records import Document, Passage
+from csbot.text.normalise import normalize
 from csbot.text.patterns import ANSWER_KEY, LETTER, LETTER_MARK, PAREN_BLANK
 from csbot.text.sentences import ends_lead, sentences
 
@@ -69,7 +70,7 @@ ASKS = re.compile(
     r"[?？]\s*$|^\s*(?:\d{1,2}\s*[.、．]\s*)?(?:请|請)?(?:简述|簡述|试述|試述|论述|論述|列举|列舉|解释|解釋|描述|说明|說明|谈谈|談談|请回答|請回答)"
 )
 QUESTIONS_SHARE = 0.5
-OUTLINE = re.compile(r"大[纲綱]")
+OUTLINE = re.compile(r"培训大纲")
 
 
 @dataclass
@@ -332,8 +333,14 @@ class _Chunker:
 
 def is_outline(doc_kind: str, section: str) -> bool:
     """Whether a passage only names what is to be learnt: any passage of an exam syllabus,
-    or one under a heading that names an outline (``大纲``, either script)."""
-    return doc_kind == "exam-syllabus" or bool(OUTLINE.search(section))
+    or one under a heading that names a training outline (``《客户投诉管理》培训大纲``).
+    (Only the syllabus's aims and topic lists, by their headings, measured worse on the
+    development split: questions about the syllabus itself lost their answers, 0.976 -> 0.940.)
+
+    >>> is_outline("study-notes", "讲议 › 《客户投诉管理》培训大纲 › 单元1"), is_outline("study-notes", "讲议 › 第一章")
+    (True, False)
+    """
+    return doc_kind == "exam-syllabus" or bool(OUTLINE.search(normalize(section)))
 
 
 def asks_share(text: str) -> float:

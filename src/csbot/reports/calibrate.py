@@ -8,11 +8,10 @@ regularisation ``C`` with the best Brier score) and fitted on all of ``dev``. Th
 cut-offs come from the cross-validated probabilities, so they are not fitted to the
 questions they are judged on:
 
-* ``likely``: the lowest cut-off that keeps every off-topic question and at least
+* ``likely``: :data:`MARGIN` above the highest off-topic question (no span for them);
+* ``confident``: the lowest cut-off at or above ``likely`` that keeps at least
   :data:`NOT_COVERED_KEPT` of the on-topic questions the material does not answer below it
-  (no span for them), whichever is higher;
-* ``confident``: the lowest cut-off at or above ``likely`` where the answers above it are
-  right at least :data:`CONFIDENT_PRECISION` of the time.
+  and where the answers above it are right at least :data:`CONFIDENT_PRECISION` of the time.
 
 The result is written to ``data/confidence.json`` under the embedding model's name.
 """
@@ -32,7 +31,7 @@ C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
 NOT_COVERED_KEPT = 0.90
 CONFIDENT_PRECISION = 0.90
-MARGIN = 0.02  # the likely cut-off sits this far above the highest off-topic probability
+MARGIN = 0.05  # the likely cut-off sits this far above the highest off-topic probability
 
 
 @dataclass(frozen=True)
@@ -106,17 +105,16 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
     """``(likely, confident)`` from cross-validated probabilities ``p`` (module docstring)."""
     off = [pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "off-topic"]
     missing = sorted(pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "not-covered")
-    likely = max(off, default=0.0) + MARGIN
-    if missing:
-        likely = max(likely, missing[min(len(missing) - 1, int(NOT_COVERED_KEPT * len(missing)))] + 1e-4)
-    likely = round(min(likely, 0.99), 4)
+    likely = round(min(max(off, default=0.0) + MARGIN, 0.99), 4)
+    # at least NOT_COVERED_KEPT of the not-covered questions stay below the confident cut-off
+    floor = missing[min(len(missing) - 1, int(NOT_COVERED_KEPT * len(missing)))] + 1e-4 if missing else likely
     confident = 0.99
-    for t in sorted({round(v, 4) for v in p if v >= likely}):
+    for t in sorted({round(v, 4) for v in p if v >= max(likely, floor)}):
         above = [e.right for e, pi in zip(examples, p, strict=True) if pi >= t]
         if above and sum(above) / len(above) >= CONFIDENT_PRECISION:
             confident = t
             break
-    return likely, max(likely, confident)
+    return likely, max(likely, round(confident, 4))
 
 
 def write(calibration: Calibration, path: Path) -> None:

@@ -22,7 +22,11 @@ def print_answer(answer: Answer) -> None:
     else:
         c = answer.citations[(answer.answer_citation or 1) - 1]
         lines = answer.answer_lines or (c.line_start, c.line_end)
-        typer.echo(f"答: {answer.answer}")
+        if answer.outcome == "likely":  # shown, but marked as uncertain
+            typer.echo(f"答(可能，置信度 {answer.confidence:.2f}): {answer.answer}")
+            typer.echo(f"    ({answer.message})")
+        else:
+            typer.echo(f"答: {answer.answer}")
         typer.echo(f"    —— {c.title} › {c.section.split(' › ', 1)[-1]} (lines {lines[0]}-{lines[1]})")
     typer.echo("")
     for c in answer.citations:

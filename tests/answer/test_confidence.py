@@ -1,0 +1,107 @@
+"""The calibrated confidence model: its formula, its cut-offs, the three outcomes, the fallback."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from csbot.answer import confidence
+from csbot.answer.builder import LIKELY, NOT_COVERED
+from csbot.answer.confidence import FEATURES, Calibration, Outcome, Signals, assess, calibration_for
+from csbot.records import Hit, Passage
+from csbot.reports.calibrate import Example, cut_offs, fit
+from csbot.reports.evaluation import EvalQuestion
+from csbot.serve.assistant import Assistant
+from csbot.settings import Settings
+
+
+def _signals(dense: float = 0.9, overlap: float = 0.5) -> Signals:
+    return Signals(dense, 0.01, overlap, overlap, 0.1, 1.0, 0.0, 0.0)
+
+
+def _calibration(likely: float = 0.4, confident: float = 0.8, coef: float = 1.0) -> Calibration:
+    n = len(FEATURES)
+    return Calibration(
+        model="test",
+        features=FEATURES,
+        mean=(0.0,) * n,
+        scale=(1.0,) * n,
+        coef=(coef,) + (0.0,) * (n - 1),  # only the dense cosine counts
+        intercept=0.0,
+        likely=likely,
+        confident=confident,
+        report={},
+    )
+
+
+def _hit(dense: float) -> Hit:
+    return Hit(Passage(0, "d", "s", "text", 1, 1), score=1.0, dense_score=dense)
+
+
+def test_probability_is_the_logistic_of_the_standardised_signals() -> None:
+    cal = _calibration(coef=2.0)
+    assert cal.probability(_signals(dense=0.9)) == round(1 / (1 + math.exp(-1.8)), 4)
+    assert cal.outcome(0.85) is Outcome.CONFIDENT
+    assert cal.outcome(0.5) is Outcome.LIKELY
+    assert cal.outcome(0.39) is Outcome.NOT_COVERED
+
+
+def test_the_default_model_ships_a_calibration_fitted_on_these_signals() -> None:
+    cal = calibration_for("multilingual-e5-small")
+    assert cal is not None and cal.features == FEATURES
+    assert 0.0 < cal.likely <= cal.confident < 1.0
+    assert cal.report["cv"]["brier"] < 0.25  # better than a constant 0.5
+    assert calibration_for("some/other-model") is None
+
+
+def test_a_model_without_calibration_falls_back_to_the_rule() -> None:
+    assert assess("fake", _hit(0.95), _signals(dense=0.95)) == (0.9, Outcome.CONFIDENT)
+    assert assess("fake", _hit(0.85), _signals(dense=0.85, overlap=0.1)) == (0.1, Outcome.NOT_COVERED)
+    assert assess("fake", None, _signals()) == (0.0, Outcome.NOT_COVERED)
+
+
+def test_a_likely_answer_shows_its_span_marked_uncertain(
+    fake_index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(confidence, "calibration_for", lambda model: _calibration(likely=0.0, confident=1.01))
+    answer = Assistant(fake_index).ask("客户服务16大管理原则有哪些?")
+    assert answer.outcome == "likely" and not answer.confident
+    assert answer.answer and "内部客户至上原则" in answer.answer  # the span is there
+    assert answer.message == LIKELY
+    data = answer.to_dict()
+    assert data["outcome"] == "likely" and 0.0 <= data["confidence"] <= 1.0
+
+
+def test_not_covered_means_no_span(fake_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        confidence, "calibration_for", lambda model: _calibration(likely=1.01, confident=1.01)
+    )
+    answer = Assistant(fake_index).ask("客户服务16大管理原则有哪些?")
+    assert answer.outcome == "not-covered" and answer.answer is None and answer.message == NOT_COVERED
+    assert answer.citations  # related reading still offered
+
+
+def _example(kind: str, right: bool, dense: float) -> Example:
+    q = EvalQuestion("x", "q", kind, None if kind in ("off-topic", "not-covered") else ("e",))
+    return Example(q, _signals(dense=dense), right)
+
+
+def test_cut_offs_keep_off_topic_below_likely_and_not_covered_below_confident() -> None:
+    examples = (
+        [_example("off-topic", False, 0.1)] * 3
+        + [_example("not-covered", False, 0.1 * i) for i in range(1, 11)]
+        + [_example("student", True, 0.9)] * 10
+    )
+    p = [0.1, 0.2, 0.3] + [0.05 * i for i in range(1, 11)] + [0.9] * 10
+    likely, confident = cut_offs(examples, p)
+    assert likely == pytest.approx(0.3 + 0.05)
+    assert confident >= likely and all(pi < confident for pi in p[3:13][:9])  # 90 % of not-covered
+    assert confident <= 0.9  # the right answers are confident
+
+
+def test_fit_learns_that_closer_passages_are_right() -> None:
+    examples = [_example("student", d > 0.85, d) for d in [0.80 + 0.01 * i for i in range(15)] * 4]
+    cal = fit(examples, "test")
+    assert cal.probability(_signals(dense=0.93)) > cal.probability(_signals(dense=0.81))
+    assert cal.report["trained_on"] == 60 and cal.features == FEATURES
