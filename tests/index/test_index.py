@@ -24,6 +24,7 @@ def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
         "bm25",
         "faiss.index",
         "units.npy",
+        "hubness.npy",
         "glossary.json",
         "bm25_pairs",
     }
@@ -142,6 +143,8 @@ def test_ask_returns_the_json_shape(fake_index: Settings) -> None:
         "answer_lines",
         "highlights",
         "message",
+        "confidence",
+        "outcome",
     }
     assert len(answer["citations"]) == 3
     c = answer["citations"][0]

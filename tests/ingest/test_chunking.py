@@ -126,7 +126,7 @@ def test_question_lists_rank_below_passages_that_answer(fake_index: Settings) ->
     raw = retriever.bm25(retriever.analyse(question))
     hits = retriever.search(retriever.analyse(question), k=len(raw.ids), mode="bm25")
     assert any(h.passage.kind == "questions" for h in hits[:10])
-    for h in hits:  # question lists at half their score, everything else as BM25 scored it
-        half = 0.5 if h.passage.kind == "questions" else 1.0
+    for h in hits:  # question lists and outlines at half their score, the rest as BM25 scored it
+        half = 0.5 if h.passage.kind in ("questions", "outline") else 1.0
         assert h.score == round(raw.scores[h.passage.passage_id] * half, 6)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -134,12 +134,13 @@ class AnswerBuilder:
     def _signals(self, query: Query, hits: Sequence[Hit], extract: _Extract | None) -> Signals:
         """What the calibrated confidence model reads about the top passage."""
         if not hits:
-            return Signals(0.0, 0.0, 0.0, 0.0, 1.0, 0.0, float(query.english is not None), 0.0)
+            return Signals(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, float(query.english is not None), 0.0)
         top = hits[0]
         span = top.passage.text[extract.span.start : extract.span.end] if extract else top.passage.text
         return Signals(
             dense=top.dense_score,
             dense_margin=round(top.dense_score - max((h.dense_score for h in hits[1:]), default=0.0), 6),
+            fused_margin=round(top.score - (hits[1].score if len(hits) > 1 else 0.0), 6),
             overlap=self.reader.overlap(query, top.passage.text),
             span_overlap=self.reader.overlap(query, span),
             unseen=unseen_share(query, self.reader.weights),

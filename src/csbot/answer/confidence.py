@@ -59,6 +59,7 @@ class Signals:
 
     dense: float  # cosine of question and the top passage's closest unit
     dense_margin: float  # … minus the next passage's
+    fused_margin: float  # the top passage's fused score minus the next one's
     overlap: float  # IDF-weighted share of the question's words the passage holds
     span_overlap: float  # … that the answer span holds
     unseen: float  # IDF-weighted share of the question's words the corpus never uses

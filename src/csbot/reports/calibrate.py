@@ -67,7 +67,7 @@ def fit(examples: list[Example], model: str) -> Calibration:
     x = np.array([e.signals.vector() for e in examples], dtype=np.float64)
     y = np.array([1 if e.right else 0 for e in examples])
     mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    scale[scale < 1e-6] = 1.0  # a signal that never varies here carries no weight
     z = (x - mean) / scale
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
     best: tuple[float, float, Any] | None = None

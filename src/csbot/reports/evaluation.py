@@ -50,7 +50,7 @@ class EvalQuestion:
 def split_of(qid: str, group: str | None = None) -> str:
     """``dev`` or ``test`` by the fixed rule in the module docstring.
 
-    >>> split_of("d01"), split_of("v001", "g01"), split_of("v004", "g02")
+    >>> split_of("d01"), split_of("v001", "g01"), split_of("v010", "g04")
     ('dev', 'dev', 'test')
     """
     if not qid.startswith("v"):
