@@ -68,7 +68,7 @@ function renderAnswer(li, data) {
       `${c.title} › ${c.section.split(" › ").slice(1).join(" › ") || c.section}（第 ${lines[0]}–${lines[1]} 行）`));
     li.append(p);
   } else {
-    li.append(el("div", "notfound", data.message || "资料中没有找到可靠的答案。"));
+    li.append(el("div", "notfound", data.message || "没有找到有把握的答案。"));
   }
   if (data.citations.length) {
     const cards = el("div", "cards");

@@ -10,8 +10,8 @@ from csbot.answer import confidence
 from csbot.answer.builder import LIKELY, NOT_COVERED
 from csbot.answer.confidence import FEATURES, Calibration, Outcome, Signals, assess, calibration_for
 from csbot.records import Hit, Passage
-from csbot.reports.calibrate import Example, cut_offs, fit
-from csbot.reports.evaluation import EvalQuestion
+from csbot.reports.calibrate import cut_offs, fit
+from csbot.reports.evaluation import EvalQuestion, Example
 from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
 

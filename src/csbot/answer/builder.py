@@ -34,7 +34,7 @@ from csbot.text.sentences import Span, windows
 
 STEM_MATCH = 0.35  # a passage must hold this share of the stem's (IDF-weighted) words in one sentence
 ITEM_SHARE = 0.5  # and the sentence that decides at least half as much
-NOT_COVERED = "资料中没有找到可靠的答案：学习材料似乎没有讲到这一点，下面是最接近的相关段落。"
+NOT_COVERED = "没有找到有把握的答案：资料可能没有讲到这一点，也可能用了别的说法；下面是最接近的段落。"
 UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
 LIKELY = "这可能是答案，但不确定：问题的说法和资料不完全一样，请对照下面的出处核实。"
 

@@ -19,43 +19,17 @@ The result is written to ``data/confidence.json`` under the embedding model's na
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from csbot.answer.confidence import FEATURES, Calibration, Signals
-from csbot.reports.evaluation import EvalQuestion, calibration_figures, contains_evidence
-from csbot.serve.assistant import SIGNAL_DEPTH, Assistant
+from csbot.answer.confidence import FEATURES, Calibration
+from csbot.reports.evaluation import Example, calibration_figures
 
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
 NOT_COVERED_KEPT = 0.90
 CONFIDENT_PRECISION = 0.90
 MARGIN = 0.05  # the likely cut-off sits this far above the highest off-topic probability
-
-
-@dataclass(frozen=True)
-class Example:
-    question: EvalQuestion
-    signals: Signals
-    right: bool  # the span the top passage gives holds the evidence
-
-
-def collect(assistant: Assistant, questions: list[EvalQuestion]) -> list[Example]:
-    """Signals and labels of the questions (exam questions are answered by their letters and
-    left out)."""
-    builder, retriever = assistant.builder, assistant.retriever
-    out = []
-    for q in questions:
-        if q.choice is not None:
-            continue
-        query = retriever.analyse(assistant.check_question(q.question))
-        hits = retriever.search(query, k=SIGNAL_DEPTH)
-        extract = builder._span(query, hits, 1) if hits else None
-        span = hits[0].passage.text[extract.span.start : extract.span.end] if hits and extract else ""
-        right = q.evidence is not None and bool(span) and contains_evidence(span, q.evidence)
-        out.append(Example(q, builder._signals(query, hits, extract), right))
-    return out
 
 
 def fit(examples: list[Example], model: str) -> Calibration:

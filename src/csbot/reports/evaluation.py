@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from csbot.answer.confidence import Signals
 from csbot.errors import CsbotError
 from csbot.records import Answer
 from csbot.search.retriever import MODES, Mode
-from csbot.serve.assistant import Assistant
+from csbot.serve.assistant import SIGNAL_DEPTH, Assistant
 from csbot.text.normalise import squash
 
 KS = (1, 3, 5)
@@ -110,9 +111,34 @@ class Outcome:
     probability: float  # the answer's confidence
     choice_ok: bool = False
     choice_wrong: bool = False
+    candidate_right: bool | None = None  # the span the top passage gives, shown or not, is right
 
 
-def judge(q: EvalQuestion, answer: Answer) -> Outcome:
+@dataclass(frozen=True)
+class Example:
+    question: EvalQuestion
+    signals: Signals
+    right: bool  # the span the top passage gives holds the evidence
+
+
+def collect(assistant: Assistant, questions: list[EvalQuestion]) -> list[Example]:
+    """Signals and labels of the questions (exam questions are answered by their letters and
+    left out)."""
+    builder, retriever = assistant.builder, assistant.retriever
+    out = []
+    for q in questions:
+        if q.choice is not None:
+            continue
+        query = retriever.analyse(assistant.check_question(q.question))
+        hits = retriever.search(query, k=SIGNAL_DEPTH)
+        extract = builder._span(query, hits, 1) if hits else None
+        span = hits[0].passage.text[extract.span.start : extract.span.end] if hits and extract else ""
+        right = q.evidence is not None and bool(span) and contains_evidence(span, q.evidence)
+        out.append(Example(q, builder._signals(query, hits, extract), right))
+    return out
+
+
+def judge(q: EvalQuestion, answer: Answer, candidate_right: bool | None = None) -> Outcome:
     """Score one answer against its question's evidence."""
     rank = None
     if q.evidence is not None:
@@ -128,6 +154,7 @@ def judge(q: EvalQuestion, answer: Answer) -> Outcome:
         probability=answer.confidence,
         choice_ok=q.choice is not None and suggested == tuple(sorted(q.choice)),
         choice_wrong=q.choice is not None and bool(suggested) and suggested != tuple(sorted(q.choice)),
+        candidate_right=candidate_right,
     )
 
 
@@ -136,8 +163,18 @@ def run_eval(
 ) -> dict[str, Any]:
     """Ask every question in every mode; the figures per split, mode and kind."""
     report: dict[str, Any] = {"questions": len(questions), "splits": {}}
+    # what the confidence model is calibrated against: whether the top passage's span is
+    # right, whether or not it was shown (hybrid retrieval, which the model was fitted on)
+    candidates = {e.question.qid: e.right for e in collect(assistant, questions)}
     outcomes = {
-        mode: [judge(q, assistant.ask(q.question, top_k=depth, mode=mode)) for q in questions]
+        mode: [
+            judge(
+                q,
+                assistant.ask(q.question, top_k=depth, mode=mode),
+                candidates.get(q.qid) if mode == "hybrid" else None,
+            )
+            for q in questions
+        ]
         for mode in modes
     }
     for split in (*SPLITS, "all"):
@@ -201,10 +238,10 @@ def _figures(results: list[Outcome]) -> dict[str, Any]:
 
 def calibration(results: list[Outcome]) -> dict[str, Any]:
     """Brier score and expected calibration error of ``confidence`` as the probability that
-    the answer shown holds the evidence (a question the material does not answer: 0).
-    Exam questions (answered by letters) are left out."""
+    the top passage's answer span holds the evidence (a question the material does not
+    answer: 0), in hybrid mode; exam questions (answered by letters) are left out."""
     return calibration_figures(
-        [(o.probability, 1.0 if o.span_found else 0.0) for o in results if o.question.choice is None]
+        [(o.probability, 1.0 if o.candidate_right else 0.0) for o in results if o.candidate_right is not None]
     )
 
 

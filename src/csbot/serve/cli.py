@@ -220,8 +220,8 @@ def calibrate(
     """Fit the confidence model on the dev split of a question set (data/confidence.json)."""
     from importlib import resources
 
-    from csbot.reports.calibrate import collect, fit, write
-    from csbot.reports.evaluation import load_questions
+    from csbot.reports.calibrate import fit, write
+    from csbot.reports.evaluation import collect, load_questions
     from csbot.serve.assistant import Assistant
 
     settings = _settings()
