@@ -176,6 +176,18 @@ def _inline_spans(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def pdf_spacing(text: str) -> list[tuple[int, int]]:
+    """The spaces a PDF extraction put between Chinese characters, if the document has them
+    often enough to be such an extraction (``rules.PDF_SPACED_SHARE``); else none.
+
+    >>> pdf_spacing("客户 服务管理 师") , pdf_spacing("第一节 客户服务" + "概述" * 200)
+    ([(2, 3), (7, 8)], [])
+    """
+    found = [(m.start(), m.end()) for m in rules.PDF_SPACE.finditer(text)]
+    chinese = len(rules.CJK_CHAR.findall(text))
+    return found if chinese and len(found) / chinese >= rules.PDF_SPACED_SHARE else []
+
+
 def _page_marked(lines: list[_Line]) -> bool:
     """True when lines start with page numbers 1、2、3、… in order (a paged scrape)."""
     expected, found = 1, 0
@@ -220,7 +232,11 @@ def _assemble(info: DocumentInfo, lines: list[_Line], removed: list[Removal]) ->
     spans = _inline_spans(text)
     draft = Document(info=info, text=text, line_starts=tuple(starts), line_numbers=tuple(numbers))
     removed += [Removal(draft.raw_line_at(a), reason, text[a:b]) for a, b, reason in spans]
-    text, starts = _cut_spans(text, starts, [(a, b) for a, b, _ in spans])
+    pdf = pdf_spacing(text)
+    for line in sorted({draft.raw_line_at(a) for a, _ in pdf}):
+        count = sum(1 for a, _ in pdf if draft.raw_line_at(a) == line)
+        removed.append(Removal(line, "pdf spacing between Chinese characters", f"{count} spaces"))
+    text, starts = _cut_spans(text, starts, [(a, b) for a, b, _ in spans] + pdf)
     return Document(
         info=info,
         text=text,
