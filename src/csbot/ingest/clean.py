@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from csbot.ingest import rules
@@ -233,9 +234,11 @@ def _assemble(info: DocumentInfo, lines: list[_Line], removed: list[Removal]) ->
     draft = Document(info=info, text=text, line_starts=tuple(starts), line_numbers=tuple(numbers))
     removed += [Removal(draft.raw_line_at(a), reason, text[a:b]) for a, b, reason in spans]
     pdf = pdf_spacing(text)
-    for line in sorted({draft.raw_line_at(a) for a, _ in pdf}):
-        count = sum(1 for a, _ in pdf if draft.raw_line_at(a) == line)
-        removed.append(Removal(line, "pdf spacing between Chinese characters", f"{count} spaces"))
+    per_line = Counter(draft.raw_line_at(a) for a, _ in pdf)
+    removed += [
+        Removal(n, "pdf spacing between Chinese characters", f"{c} spaces")
+        for n, c in sorted(per_line.items())
+    ]
     text, starts = _cut_spans(text, starts, [(a, b) for a, b, _ in spans] + pdf)
     return Document(
         info=info,
