@@ -15,7 +15,7 @@ from csbot.errors import CorpusError
 from csbot.index.build import build_index
 from csbot.index.manifest import read_manifest
 from csbot.ingest.corpus import load_corpus
-from csbot.ingest.documents import add_documents, decode_text, extract_text, infer_script, remove_document
+from csbot.ingest.documents import add_documents, decode_text, document_text, infer_script, remove_document
 from csbot.reports.syllabus import load_syllabus, to_csv, to_html
 from csbot.serve.api.app import create_app
 from csbot.serve.assistant import Assistant
@@ -205,7 +205,7 @@ def test_extracts_html_without_markup(tmp_path: Path) -> None:
         "<html><script>alert(1)</script><body><h1>客户满意度</h1><p>" + BREAK_WORDS + "</p></body></html>",
         encoding="utf-8",
     )
-    text = extract_text(page)
+    text = document_text(page)
     assert "alert" not in text and text.startswith("客户满意度") and "<" not in text
 
 

@@ -53,7 +53,7 @@ class Reader(Protocol):
 
 
 @dataclass
-class _Extract:
+class _Pick:
     rank: int
     span: Span
 
@@ -118,7 +118,7 @@ class AnswerBuilder:
         if choice is not None and bank_rank is not None:
             # the question is an item of the material, answered there by its stored key
             probability, outcome = 1.0, Outcome.CONFIDENT
-            extract = _Extract(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
+            extract = _Pick(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
         elif exam is not None:
             choice, evidence_rank = self._from_evidence(exam, hits)
             extract = self._span(query, hits, evidence_rank) if evidence_rank is not None else None
@@ -131,7 +131,7 @@ class AnswerBuilder:
         shown = max(k or len(hits), extract.rank if extract else 0)
         return self._answer(query, hits[:shown], probability, outcome, extract, message, choice)
 
-    def _signals(self, query: Query, hits: Sequence[Hit], extract: _Extract | None) -> Signals:
+    def _signals(self, query: Query, hits: Sequence[Hit], extract: _Pick | None) -> Signals:
         """What the calibrated confidence model reads about the top passage."""
         if not hits:
             return Signals(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, float(query.english is not None), 0.0)
@@ -155,7 +155,7 @@ class AnswerBuilder:
         hits: list[Hit],
         probability: float,
         outcome: Outcome,
-        extract: _Extract | None,
+        extract: _Pick | None,
         message: str | None,
         choice: Choice | None,
     ) -> Answer:
@@ -180,11 +180,11 @@ class AnswerBuilder:
             outcome=outcome.value,
         )
 
-    def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> _Extract:
+    def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> _Pick:
         hit = hits[rank - 1]
         p = hit.passage
         near = hit.dense_span if hit.dense_span and hit.dense_span != (0, len(p.text)) else None
-        return _Extract(rank, extract_span(query.text, p.text, p.kind, self._weight(query), near=near))
+        return _Pick(rank, extract_span(query.text, p.text, p.kind, self._weight(query), near=near))
 
     def _bank(
         self, exam: ExamQuestion | None, question: str, hits: Sequence[Hit]

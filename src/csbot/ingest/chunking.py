@@ -46,7 +46,7 @@ HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
 NUMBERED = re.compile(r"^\d{1,2}\s?[.、．](?!\d)")
 QUESTION_WORDS = re.compile(r"请?简述|试述|论述|什么是|请问|如何|为什么|哪些|是什么|[?？]")
 
-# Places inside a line where a new unit starts.
+# Places inside a line where a new block starts.
 INLINE_BREAKS = (
     re.compile(rf"(?<=[。；;:：.!?！？)）\s\d])(?=第[{_CN}\d]+[章节](?![、,，]))"),
     re.compile(rf"(?<=[^{_CN}第])(?=第[{_CN}\d]+[章节][^、,，])"),
@@ -74,7 +74,7 @@ OUTLINE = re.compile(r"培训大纲")
 
 
 @dataclass
-class _Unit:
+class _Block:
     start: int
     end: int
     level: int = 0  # heading level 1–5, 0 for body text
@@ -130,7 +130,7 @@ def _split_points(line: str) -> set[int]:
 
 
 def heading_level(text: str) -> int:
-    """The heading level (1–5) a unit starts with, or 0 for body text.
+    """The heading level (1–5) a block starts with, or 0 for body text.
 
     >>> heading_level("第三章"), heading_level("(一)客户的定义"), heading_level("客户是指…")
     (1, 4, 0)
@@ -156,9 +156,9 @@ def heading_title(text: str) -> str:
     return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS] + "…"
 
 
-def _units(doc: Document) -> list[_Unit]:
+def _blocks(doc: Document) -> list[_Block]:
     text = doc.text
-    units: list[_Unit] = []
+    blocks: list[_Block] = []
     offset = 0
     for line in text.split("\n"):
         cuts = sorted({0, *_split_points(line), len(line)})
@@ -168,36 +168,39 @@ def _units(doc: Document) -> list[_Unit]:
             trail = len(piece.rstrip())
             if trail <= lead:
                 continue
-            unit_text = piece[lead:trail]
-            if units and (
-                (OPTION_LINE.match(unit_text) and not units[-1].exam and _ends_stem(text, units[-1]))
-                or (units[-1].exam and _continues_options(text[units[-1].start : units[-1].end], unit_text))
+            block_text = piece[lead:trail]
+            if blocks and (
+                (OPTION_LINE.match(block_text) and not blocks[-1].exam and _ends_stem(text, blocks[-1]))
+                or (
+                    blocks[-1].exam
+                    and _continues_options(text[blocks[-1].start : blocks[-1].end], block_text)
+                )
             ):
-                units[-1].end = offset + a + trail
-                units[-1].exam = True
+                blocks[-1].end = offset + a + trail
+                blocks[-1].exam = True
                 continue
-            units.append(_Unit(offset + a + lead, offset + a + trail, level=heading_level(unit_text)))
+            blocks.append(_Block(offset + a + lead, offset + a + trail, level=heading_level(block_text)))
         offset += len(line) + 1
-    for unit in units:
-        body = text[unit.start : unit.end]
+    for block in blocks:
+        body = text[block.start : block.end]
         if _has_options(body) and (re.search(rf"{PAREN_BLANK}|_{{3,}}", body) or ANSWER_KEY.search(body)):
-            unit.exam, unit.level = True, 0
-    return units
+            block.exam, block.level = True, 0
+    return blocks
 
 
-def _continues_options(item: str, unit_text: str) -> bool:
-    """Whether ``unit_text`` carries on the options of ``item`` onto a new line
+def _continues_options(item: str, block_text: str) -> bool:
+    """Whether ``block_text`` carries on the options of ``item`` onto a new line
     (``B.…`` after ``A.…``, or the rest of option C before ``D.…``)."""
     letters = [m.group(1) for m in OPTION.finditer(item)]
-    if not letters or ANSWER_KEY.search(item) or LEADING_NUMBER.match(unit_text):
+    if not letters or ANSWER_KEY.search(item) or LEADING_NUMBER.match(block_text):
         return False
     following = chr(ord(letters[-1]) + 1)
-    return any(m.group(1) == following for m in OPTION.finditer(unit_text))
+    return any(m.group(1) == following for m in OPTION.finditer(block_text))
 
 
-def _ends_stem(text: str, unit: _Unit) -> bool:
-    """A unit that an options line (``A、…``) belongs to: a numbered stem with a blank."""
-    body = text[unit.start : unit.end]
+def _ends_stem(text: str, block: _Block) -> bool:
+    """A block that an options line (``A、…``) belongs to: a numbered stem with a blank."""
+    body = text[block.start : block.end]
     return bool(NUMBERED.match(body) or re.search(rf"{PAREN_BLANK}|_{{3,}}", body))
 
 
@@ -235,14 +238,14 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Passage]:
         first_id: the ``passage_id`` of the first passage (ids run on across documents).
     """
     chunker = _Chunker(doc, first_id)
-    for unit in units_of(doc):
-        chunker.feed(unit)
+    for block in blocks_of(doc):
+        chunker.feed(block)
     chunker.flush()
     return chunker.passages
 
 
 class _Chunker:
-    """Packs a document's units into passages under the headings seen so far."""
+    """Packs a document's blocks into passages under the headings seen so far."""
 
     def __init__(self, doc: Document, first_id: int) -> None:
         self.doc = doc
@@ -250,7 +253,7 @@ class _Chunker:
         self.first_id = first_id
         self.stack: list[tuple[int, str]] = []  # open headings: (level, title)
         self.passages: list[Passage] = []
-        self.buf: list[_Unit] = []
+        self.buf: list[_Block] = []
         self.buf_section = ""
         self.leads_list = (
             0  # heading level of a question or "…:" lead that opened the buffer; its items follow
@@ -259,35 +262,35 @@ class _Chunker:
     def section(self) -> str:
         return SEP.join([self.doc.info.title, *(t for _, t in self.stack)])
 
-    def feed(self, unit: _Unit) -> None:
-        body = self.text[unit.start : unit.end]
+    def feed(self, block: _Block) -> None:
+        body = self.text[block.start : block.end]
         buf = self.buf
-        if unit.exam:
+        if block.exam:
             self.flush()
-            self.emit(unit.start, unit.end, self.section(), "exam-item")
+            self.emit(block.start, block.end, self.section(), "exam-item")
             return
-        size = (unit.end - buf[0].start) if buf else 0
+        size = (block.end - buf[0].start) if buf else 0
         opens_list = bool(QUESTION_WORDS.search(body)) or ends_lead(body)
-        sibling = unit.level == self.leads_list
-        if unit.level >= 3 and self.leads_list and not sibling and size <= MAX_CHARS and not opens_list:
-            buf.append(unit)
+        sibling = block.level == self.leads_list
+        if block.level >= 3 and self.leads_list and not sibling and size <= MAX_CHARS and not opens_list:
+            buf.append(block)
             return
-        if unit.level:
+        if block.level:
             only_headings = all(u.level for u in buf) and sum(u.end - u.start for u in buf) < MIN_CHARS
             if not only_headings:
                 self.flush()
-            while self.stack and self.stack[-1][0] >= unit.level:
+            while self.stack and self.stack[-1][0] >= block.level:
                 self.stack.pop()
-            self.stack.append((unit.level, heading_title(body)))
+            self.stack.append((block.level, heading_title(body)))
             self.buf_section = self.section()
-            self.buf.append(unit)
-            self.leads_list = unit.level if opens_list else 0
+            self.buf.append(block)
+            self.leads_list = block.level if opens_list else 0
             return
         if buf and size > MAX_CHARS and buf[-1].end - buf[0].start >= MIN_CHARS:
             self.flush()
         if not self.buf:
             self.buf_section = self.section()
-        self.buf.append(unit)
+        self.buf.append(block)
 
     def flush(self) -> None:
         self.leads_list = 0
@@ -352,6 +355,6 @@ def asks_share(text: str) -> float:
     return asking / total if total else 0.0
 
 
-def units_of(doc: Document) -> list[_Unit]:
-    """The structural units of a document (exposed for tests and ``csbot clean``)."""
-    return _units(doc)
+def blocks_of(doc: Document) -> list[_Block]:
+    """The structural blocks of a document (exposed for tests and ``csbot clean``)."""
+    return _blocks(doc)

@@ -36,7 +36,7 @@ def decode_text(data: bytes, name: str) -> str:
     return str(best)
 
 
-def extract_text(path: Path) -> str:
+def document_text(path: Path) -> str:
     """The text of ``path`` (one of :data:`FORMATS`), or :class:`CorpusError` saying why not."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -168,7 +168,7 @@ def _plan(
     taken_files = {p.name for p in corpus_dir.iterdir()}
     planned: list[tuple[DocumentInfo, str]] = []
     for path in files:
-        text = extract_text(path)
+        text = document_text(path)
         first_line = next((line.strip() for line in text.split("\n") if line.strip()), path.stem)
         doc_title = title if title and len(files) == 1 else first_line[:60]
         base = _slug(path.stem)
