@@ -181,12 +181,13 @@ def pdf_spacing(text: str) -> list[tuple[int, int]]:
     """The spaces a PDF extraction put between Chinese characters, if the document has them
     often enough to be such an extraction (``rules.PDF_SPACED_SHARE``); else none.
 
-    >>> pdf_spacing("客户 服务管理 师") , pdf_spacing("第一节 客户服务" + "概述" * 200)
-    ([(2, 3), (7, 8)], [])
+    >>> len(pdf_spacing("客户 服务管理 师。" * 20)), pdf_spacing("第一节 客户服务" + "概述" * 200)
+    (40, [])
     """
     found = [(m.start(), m.end()) for m in rules.PDF_SPACE.finditer(text)]
     chinese = len(rules.CJK_CHAR.findall(text))
-    return found if chinese and len(found) / chinese >= rules.PDF_SPACED_SHARE else []
+    dense = chinese and len(found) / chinese >= rules.PDF_SPACED_SHARE
+    return found if dense and len(found) >= rules.PDF_SPACED_MIN else []
 
 
 def _page_marked(lines: list[_Line]) -> bool:

@@ -73,6 +73,8 @@ class AnswerOut(BaseModel):
     question: str
     answer: str | None
     confident: bool
+    confidence: float = Field(..., ge=0.0, le=1.0)
+    outcome: Literal["confident", "likely", "not-covered"]
     citations: list[Citation]
     answer_citation: int | None
     answer_lines: list[int] | None
