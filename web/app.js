@@ -101,8 +101,8 @@ function feedbackRow(questionId) {
       row.append(el("span", "thanks", res.ok ? "谢谢反馈！" : "反馈未能保存"));
     } catch { row.append(el("span", "thanks", "反馈未能保存")); }
   };
-  const yes = el("button", "fb", "👍 有帮助");
-  const no = el("button", "fb", "👎 没帮助");
+  const yes = el("button", "fb", "有帮助");
+  const no = el("button", "fb", "没帮助");
   yes.type = no.type = "button";
   yes.addEventListener("click", () => send(true));
   no.addEventListener("click", () => {
