@@ -193,3 +193,40 @@ def test_no_input_makes_a_server_error(app, mode) -> None:  # type: ignore[no-un
                 and op.method.upper() == "GET"
                 and "{" not in op.path
             )
+
+
+RAW = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/ask", '{"question": "什么是客我关系?", "top_k": NaN}'),
+        ("/api/ask", '{"question": "什么是客我关系?", "top_k": Infinity}'),
+        ("/api/ask", '{"question": "什么是客我关系?", "top_k": 1e400}'),
+        ("/api/ask", '{"question": "\\ud800"}'),
+        ("/api/ask", '{"question": "客我关系", "\\ud800": 1}'),
+        ("/api/chat", '{"messages": [{"role": "user", "content": "\\udfff还有呢"}]}'),
+        ("/api/chat", '{"messages": [{"role": "user", "content": "好"}], "top_k": -Infinity}'),
+        ("/api/feedback", '{"question_id": 1, "helpful": true, "comment": "\\ud800"}'),
+        ("/api/feedback", '{"question_id": NaN, "helpful": true}'),
+    ],
+)
+def test_non_finite_numbers_and_lone_surrogates_are_a_short_422(
+    client: TestClient, path: str, body: str
+) -> None:
+    r = client.post(path, content=body.encode(), headers=RAW)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert isinstance(detail, list) and all("input" not in e for e in detail)  # nothing echoed back
+
+
+def test_a_question_of_invisible_characters_is_empty(client: TestClient) -> None:
+    for question in ("\u200b\u200b", "\x00", "\ufeff \u200d"):
+        r = client.post("/api/ask", json={"question": question})
+        assert r.status_code == 422 and "empty" in r.text
+
+
+def test_a_large_invalid_body_is_not_echoed(client: TestClient) -> None:
+    r = client.post("/api/ask", json={"question": "问" * 30_000})
+    assert r.status_code == 422 and len(r.content) < 2_000

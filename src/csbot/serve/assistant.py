@@ -17,6 +17,7 @@ from csbot.records import Answer, Hit
 from csbot.search.query import Query
 from csbot.search.retriever import Mode, Retriever
 from csbot.settings import Settings
+from csbot.text.normalise import is_blank
 
 ANSWER_CACHE = 2048
 # Answering looks at this many passages whatever the number of citations asked for: the
@@ -58,7 +59,7 @@ class Assistant:
         """The question stripped, or :class:`QuestionError` if empty or (with
         ``check_length``) longer than ``settings.max_question_chars``."""
         text = question.strip()
-        if not text:
+        if is_blank(text):
             raise QuestionError('the question is empty; type a question, e.g. csbot ask "什么是客我关系?"')
         limit = self.settings.max_question_chars
         if check_length and len(text) > limit:

@@ -55,5 +55,20 @@ def squash(text: str) -> str:
     return "".join(normalize(text).split())
 
 
+def is_blank(text: str) -> bool:
+    """Nothing a reader can see: only whitespace, control or format characters (NUL,
+    zero-width spaces and joiners, byte-order marks).
+
+    >>> is_blank("\u200b\u200d \x00"), is_blank("\u200b问")
+    (True, False)
+    """
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds half of a UTF-16 surrogate pair, which no UTF-8 text can carry."""
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
 def is_cjk(char: str) -> bool:
     return bool(re.match(rf"[{_CJK}]", char))

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.assistant = assistant  # also usable without running the lifespan (test clients)
     app.state.log = QuestionLog(active.data_dir / "questions.sqlite3") if active.log_questions else None
     app.exception_handler(CsbotError)(_domain_error)
+    app.exception_handler(RequestValidationError)(_invalid_request)
     for router in (ask.router, feedback.router, sources.router, documents.router, health.router):
         app.include_router(router)
     if active.web_dir.is_dir():
@@ -67,6 +69,26 @@ async def _domain_error(request: Request, exc: CsbotError) -> JSONResponse:
     """A domain error as a status and its one-line message."""
     status = 404 if isinstance(exc, UnknownDocumentError) else 422 if isinstance(exc, QuestionError) else 503
     return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with where and what is wrong, never the input itself: echoed back, a lone
+    surrogate or a non-finite number (``NaN``, ``1e400``) cannot be written as JSON, and a
+    10 MB body would come back as a 10 MB error."""
+    detail = [
+        {
+            "type": _printable(e.get("type", "")),
+            "loc": [x if isinstance(x, int) else _printable(x) for x in e.get("loc", ())],
+            "msg": _printable(e.get("msg", "")),
+        }
+        for e in exc.errors()[:20]
+    ]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def _printable(value: object, limit: int = 200) -> str:
+    """A short string that JSON can carry (a field name the client sent may be anything)."""
+    return str(value)[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
 def _serve_page(app: FastAPI, web_dir: Path) -> None:

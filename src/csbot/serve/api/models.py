@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from csbot.records import Answer, Citation, DocumentInfo
+from csbot.text.normalise import has_lone_surrogate, is_blank
 
 if TYPE_CHECKING:
     from csbot.reports.syllabus import DocumentCoverage, SectionHit
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
 MAX_FIELD_CHARS = 20_000
 MAX_SOURCE_LINES = 400
 DEFAULT_SOURCE_LINES = 200
+
+
+def checked_text(value: str, what: str = "the question", required: bool = True) -> str:
+    """``value`` if it is text a reader can see: a lone surrogate (``"\\ud800"``) cannot be
+    answered or echoed as UTF-8, and a question of only zero-width or control characters is
+    empty."""
+    if has_lone_surrogate(value):
+        raise ValueError(f"{what} holds a character that is not valid text (a lone surrogate)")
+    if required and is_blank(value):
+        raise ValueError(f"{what} is empty")
+    return value
 
 
 class AskRequest(BaseModel):
@@ -29,15 +41,18 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        return value
+        return checked_text(value)
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
     content: str = Field(..., max_length=MAX_FIELD_CHARS)
+
+    @field_validator("content")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return checked_text(value, "a message", required=False)
 
 
 class ChatRequest(BaseModel):
@@ -52,8 +67,7 @@ class ChatRequest(BaseModel):
     def _ends_with_user(cls, value: list[Message]) -> list[Message]:
         if value[-1].role != "user":
             raise ValueError("the last message must be the user's question")
-        if not value[-1].content.strip():
-            raise ValueError("the question is empty")
+        checked_text(value[-1].content)
         return value
 
     @property
@@ -115,6 +129,11 @@ class FeedbackRequest(BaseModel):
     question_id: int = Field(..., ge=1, le=2**62)
     helpful: bool
     comment: str = Field("", max_length=500)
+
+    @field_validator("comment")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return checked_text(value, "the comment", required=False)
 
 
 class FeedbackOut(BaseModel):
