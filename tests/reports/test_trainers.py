@@ -227,6 +227,31 @@ def test_gaps_cli_lists_unanswered_and_unhelpful(fake_index: Settings, monkeypat
     assert data["not_helpful"][0]["comment"] == "没有答案"
 
 
+def test_gaps_and_answers_cannot_steer_the_terminal(fake_index: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from csbot.serve.cli import main
+
+    hostile = "报名费\x1b[2J\x1b]0;owned\x07多少\n  999 × forged gap line\u202e"
+    log = QuestionLog(fake_index.data_dir / "questions.sqlite3")
+    qid = log.record(hostile, False, None)
+    log.mark(qid, helpful=False, comment="坏\x1b[31m评\r\n")
+    for argv in (
+        ["csbot", "gaps"],
+        ["csbot", "gaps", "--json"],
+        ["csbot", "ask", hostile],
+        ["csbot", "ask", hostile, "--json"],
+    ):
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit):
+            main()
+        out = capsys.readouterr().out
+        assert not any(c in out for c in "\x1b\x07\r\u202e"), argv
+        assert not [line for line in out.splitlines() if line.strip().startswith("999 ×")], (
+            argv
+        )  # no forged line
+
+
 def test_a_question_list_never_covers_a_point(fake_index: Settings) -> None:
     from csbot.reports.syllabus import covering_hits
 

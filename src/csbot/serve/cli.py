@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -13,7 +12,7 @@ import typer
 
 from csbot.errors import CsbotError, QuestionError, SettingsError
 from csbot.records import Answer
-from csbot.serve.terminal import print_answer, print_gaps
+from csbot.serve.terminal import print_answer, print_gaps, say, say_json
 from csbot.settings import Settings, load_settings, quiet_offline_env
 
 app = typer.Typer(
@@ -50,12 +49,12 @@ def build(
         try:
             manifest = load_index(settings).manifest
         except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
-            typer.echo(f"rebuilding: {exc}", err=True)
+            say(f"rebuilding: {exc}", err=True)
         else:
-            typer.echo(f"{settings.index_dir} is up to date ({manifest['passage_count']} passages)")
+            say(f"{settings.index_dir} is up to date ({manifest['passage_count']} passages)")
             return
     manifest = build_index(settings, embedder)
-    typer.echo(
+    say(
         f"built {settings.index_dir}: {manifest['passage_count']} passages from "
         f"{len(manifest['documents'])} documents, model {manifest['model']} "
         f"(dim {manifest['dimension']}), {manifest['build_seconds']} s"
@@ -86,7 +85,7 @@ def ask(
 
     def show(answer: Answer) -> None:
         if as_json:
-            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+            say_json(answer.to_dict())
         else:
             print_answer(answer)
 
@@ -103,8 +102,8 @@ def ask(
         except QuestionError as exc:
             failed += 1
             if as_json:
-                typer.echo(json.dumps({"question": q[:200], "error": str(exc)}, ensure_ascii=False))
-            typer.echo(f"error: {exc}", err=True)
+                say_json({"question": q[:200], "error": str(exc)})
+            say(f"error: {exc}", err=True)
             continue
         show(answer)
     if failed:
@@ -145,7 +144,7 @@ def chat(top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 3
     from csbot.serve.assistant import Assistant
 
     assistant = Assistant(_settings())
-    typer.echo("csbot — 客户服务管理师 study assistant. Ask a question; an empty line quits.")
+    say("csbot — 客户服务管理师 study assistant. Ask a question; an empty line quits.")
     while True:
         try:
             question = input("问> ")
@@ -156,7 +155,7 @@ def chat(top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 3
         try:
             print_answer(assistant.ask(question, top_k=top_k))
         except CsbotError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}", err=True)
 
 
 @app.command()
@@ -176,14 +175,14 @@ def clean(
     if removed:
         for r in doc.removed:
             text = r.text.strip()
-            typer.echo(f"line {r.line:>4}  {r.reason:<42} {text[:80]}{'…' if len(text) > 80 else ''}")
-        typer.echo(f"{len(doc.removed)} removals from {corpus.raw_path(info)}")
+            say(f"line {r.line:>4}  {r.reason:<42} {text[:80]}{'…' if len(text) > 80 else ''}")
+        say(f"{len(doc.removed)} removals from {corpus.raw_path(info)}")
     elif passages:
         for p in chunk_document(doc):
-            typer.echo(f"--- lines {p.line_start}-{p.line_end} [{p.kind}] {p.section}")
-            typer.echo(p.text)
+            say(f"--- lines {p.line_start}-{p.line_end} [{p.kind}] {p.section}")
+            say(p.text)
     else:
-        typer.echo(doc.text)
+        say(doc.text)
 
 
 @app.command()
@@ -192,7 +191,7 @@ def documents() -> None:
     from csbot.ingest.corpus import load_corpus
 
     for d in load_corpus(_settings().corpus_dir).documents:
-        typer.echo(f"{d.doc_id:<24} {d.kind:<22} {d.level or '-':<12} {d.script:<11} {d.title}")
+        say(f"{d.doc_id:<24} {d.kind:<22} {d.level or '-':<12} {d.script:<11} {d.title}")
 
 
 @app.command("eval")
@@ -208,7 +207,10 @@ def evaluate(
 
     questions = load_questions(file)
     report = run_eval(Assistant(_settings()), questions)
-    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+    if as_json:
+        say_json(report, indent=2)
+    else:
+        say(format_report(report))
 
 
 @app.command()
@@ -229,7 +231,7 @@ def calibrate(
     calibration = fit(collect(Assistant(settings), dev), settings.model)
     with resources.as_file(resources.files("csbot.data").joinpath("confidence.json")) as path:
         write(calibration, path)
-    typer.echo(json.dumps(calibration.to_dict(), ensure_ascii=False))
+    say_json(calibration.to_dict())
 
 
 @app.command()
@@ -243,18 +245,16 @@ def sources(
 
     found = find_sources(Assistant(_settings()), point)
     if as_json:
-        typer.echo(
-            json.dumps({"point": point, "documents": [d.to_dict() for d in found]}, ensure_ascii=False)
-        )
+        say_json({"point": point, "documents": [d.to_dict() for d in found]})
         return
     if not found:
-        typer.echo(f"no document covers “{point}”")
+        say(f"no document covers “{point}”")
     for d in found:
-        typer.echo(f"■ {d.title} ({d.doc_id}) — strength {d.strength:.2f}, {len(d.sections)} section(s)")
+        say(f"■ {d.title} ({d.doc_id}) — strength {d.strength:.2f}, {len(d.sections)} section(s)")
         for s in d.sections:
             excerpt = s.text if len(s.text) <= 120 else s.text[:120] + "…"
-            typer.echo(f"    {s.section} | lines {s.line_start}-{s.line_end} | {s.strength:.2f}")
-            typer.echo("      " + excerpt.replace("\n", "\n      "))
+            say(f"    {s.section} | lines {s.line_start}-{s.line_end} | {s.strength:.2f}")
+            say("      " + excerpt.replace("\n", "\n      "))
 
 
 @app.command("coverage")
@@ -277,11 +277,11 @@ def coverage_report(
     (out / "coverage.html").write_text(to_html(rows, titles), encoding="utf-8")
     (out / "coverage.csv").write_text(to_csv(rows, list(titles)), encoding="utf-8")
     gaps = [r.point.point for r in rows if r.gap]
-    typer.echo(
+    say(
         f"{len(rows)} points; {len(rows) - len(gaps)} covered, {len(gaps)} gaps -> {out}/coverage.html, coverage.csv"
     )
     for g in gaps:
-        typer.echo(f"  gap: {g}")
+        say(f"  gap: {g}")
 
 
 @app.command()
@@ -296,12 +296,9 @@ def gaps(
     log = QuestionLog(settings.data_dir / "questions.sqlite3")
     groups, marks = log.gaps(limit), log.unhelpful(limit)
     if as_json:
-        typer.echo(
-            json.dumps(
-                {"unanswered": [g.__dict__ for g in groups], "not_helpful": [m.__dict__ for m in marks]},
-                ensure_ascii=False,
-                default=list,
-            )
+        say_json(
+            {"unanswered": [g.__dict__ for g in groups], "not_helpful": [m.__dict__ for m in marks]},
+            default=list,
         )
         return
     print_gaps(log.count(), log.path, groups, marks)
@@ -334,10 +331,10 @@ def add(
     settings = _settings()
     added = add_documents(settings.corpus_dir, files, _rebuild(settings), title=title, kind=kind, level=level)
     for d, path in zip(added, files, strict=True):
-        typer.echo(
+        say(
             f"added {d.doc_id}: “{d.title}” ({d.kind}, level {d.level or '-'}, {d.script}) from {path.name} -> corpus/{d.file}"
         )
-    typer.echo(f"index rebuilt: {settings.index_dir}")
+    say(f"index rebuilt: {settings.index_dir}")
 
 
 @app.command()
@@ -347,7 +344,7 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corp
 
     settings = _settings()
     title = remove_document(settings.corpus_dir, doc_id, _rebuild(settings))
-    typer.echo(f"removed {doc_id}: “{title}”; index rebuilt: {settings.index_dir}")
+    say(f"removed {doc_id}: “{title}”; index rebuilt: {settings.index_dir}")
 
 
 @model_app.command("prepare")
@@ -356,7 +353,7 @@ def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if pres
     from csbot.embed.prepare import prepare_default_model
 
     path = prepare_default_model(_settings(), force=force)
-    typer.echo(f"model ready at {path}")
+    say(f"model ready at {path}")
 
 
 def _configure_logging() -> None:
@@ -375,7 +372,7 @@ def main() -> None:
         _configure_logging()
         app()  # every command loads its settings inside, so a SettingsError lands here
     except CsbotError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
