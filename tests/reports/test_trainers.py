@@ -260,3 +260,18 @@ def test_a_question_list_never_covers_a_point(fake_index: Settings) -> None:
     found = assistant.retriever.search(assistant.retriever.analyse(point), k=3)
     assert any(h.passage.kind == "questions" and h.dense_score > 0.85 for h in found)
     assert all(h.passage.kind != "questions" for h, _ in covering_hits(assistant, point))
+
+
+def test_add_refuses_links_and_what_is_not_a_regular_file(fake_index: Settings, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0", encoding="utf-8")
+    link = tmp_path / "notes.txt"
+    link.symlink_to(secret)
+    before = (fake_index.corpus_dir / "corpus.toml").read_text(encoding="utf-8")
+    folder = tmp_path / "folder.txt"
+    folder.mkdir()
+    for bad in (link, folder):
+        with pytest.raises(CorpusError, match="symbolic link|not a regular file"):
+            add_documents(fake_index.corpus_dir, [bad], lambda: None)
+    assert (fake_index.corpus_dir / "corpus.toml").read_text(encoding="utf-8") == before
+    assert not (fake_index.corpus_dir / "notes.txt").exists()

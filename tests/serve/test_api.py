@@ -230,3 +230,35 @@ def test_a_question_of_invisible_characters_is_empty(client: TestClient) -> None
 def test_a_large_invalid_body_is_not_echoed(client: TestClient) -> None:
     r = client.post("/api/ask", json={"question": "问" * 30_000})
     assert r.status_code == 422 and len(r.content) < 2_000
+
+
+def test_a_body_over_the_limit_is_refused_before_parsing(client: TestClient) -> None:
+    from csbot.serve.api.app import MAX_BODY_BYTES
+
+    big = b'{"question": "' + b"a" * (MAX_BODY_BYTES + 10) + b'"}'
+    r = client.post("/api/ask", content=big, headers=RAW)
+    assert r.status_code == 413 and len(r.content) < 200
+
+    def chunks():  # no Content-Length: counted as it streams in
+        yield b'{"question": "'
+        for _ in range(40):
+            yield b"a" * 10_000
+        yield b'"}'
+
+    r = client.post("/api/ask", content=chunks(), headers=RAW)
+    assert r.status_code == 413
+
+    def small():
+        yield '{"question": "什么是客我关系?"}'.encode()
+
+    r = client.post("/api/ask", content=small(), headers=RAW)
+    assert r.status_code == 200 and r.json()["citations"]
+
+
+def test_pages_carry_security_headers(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff" and page.headers["x-frame-options"] == "DENY"
+    api = client.get("/api/health")
+    assert api.headers["x-content-type-options"] == "nosniff"

@@ -43,6 +43,9 @@ def document_text(path: Path) -> str:
         raise CorpusError(
             f"{path.name}: unsupported format {suffix or '(none)'}; use one of {', '.join(FORMATS)}"
         )
+    if path.is_symlink() or not path.is_file():  # a link to /etc/shadow, a device, a directory
+        what = "a symbolic link" if path.is_symlink() else "not a regular file"
+        raise CorpusError(f"{path}: {what}; add the document itself (csbot copies regular files only)")
     try:
         data = path.read_bytes()
     except OSError as exc:

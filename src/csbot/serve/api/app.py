@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import csbot
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.log = QuestionLog(active.data_dir / "questions.sqlite3") if active.log_questions else None
     app.exception_handler(CsbotError)(_domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
+    app.middleware("http")(_guard)
     for router in (ask.router, feedback.router, sources.router, documents.router, health.router):
         app.include_router(router)
     if active.web_dir.is_dir():
@@ -69,6 +71,42 @@ async def _domain_error(request: Request, exc: CsbotError) -> JSONResponse:
     """A domain error as a status and its one-line message."""
     status = 404 if isinstance(exc, UnknownDocumentError) else 422 if isinstance(exc, QuestionError) else 503
     return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+# Requests are a question and a little context: anything over this is refused before parsing.
+MAX_BODY_BYTES = 256 * 1024
+# The page and the coverage report load only their own files: no inline script, no framing.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+async def _guard(request: Request, call_next: Any) -> Response:
+    """413 for a body over :data:`MAX_BODY_BYTES` (by its declared length, or as it streams
+    in), and the security headers on every response (the policy on csbot's own pages)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return _too_large()
+    if request.method in ("POST", "PUT", "PATCH") and not declared.isdigit():
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return _too_large()
+        request._body = body  # starlette reads the checked body from here
+    response: Response = await call_next(request)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.url.path in ("/", "/coverage"):
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+    return response
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse(
+        status_code=413, content={"detail": f"the request body is over {MAX_BODY_BYTES // 1024} KB"}
+    )
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
