@@ -63,6 +63,16 @@ def test_damaged_files_are_reported(fake_index: Settings) -> None:
         load_index(fake_index)
 
 
+def test_flipped_bytes_that_still_load_are_caught_by_the_checksums(fake_index: Settings) -> None:
+    path = fake_index.index_dir / "faiss.index"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2  # inside the vectors: the file still reads, the answers change
+    data[middle : middle + 16] = bytes(b ^ 0xFF for b in data[middle : middle + 16])
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksums"):
+        load_index(fake_index)
+
+
 def test_a_missing_or_foreign_glossary_is_reported(fake_index: Settings) -> None:
     path = fake_index.index_dir / "glossary.json"
     path.write_text('{"customer": ["客户"]}', encoding="utf-8")

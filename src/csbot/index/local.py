@@ -9,6 +9,7 @@ other.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -58,7 +59,9 @@ class LocalStore:
             np.save(tmp / UNITS_FILE, built.units)
             np.save(tmp / HUBNESS_FILE, built.hubness)
             (tmp / GLOSSARY_FILE).write_text(json.dumps(built.glossary, ensure_ascii=False), encoding="utf-8")
-            manifest = json.dumps(built.manifest, ensure_ascii=False, indent=2)
+            manifest = json.dumps(
+                {**built.manifest, "checksums": checksums(tmp)}, ensure_ascii=False, indent=2
+            )
             (tmp / MANIFEST).write_text(manifest, encoding="utf-8")
             _swap_into_place(tmp, target)
         finally:
@@ -88,11 +91,30 @@ class LocalStore:
                 f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); run `csbot build`"
             ) from exc
         _check_counts(index_dir, manifest, passages, vectors.size, units, glossary)
+        if checksums(index_dir) != manifest.get("checksums"):  # what still reads, but differs
+            raise IndexCorruptError(
+                f"the files in {index_dir} do not match the checksums of its manifest "
+                "(changed or damaged since the build); run `csbot build`"
+            )
         if hubness.shape != (vectors.size,):
             raise IndexCorruptError(
                 f"{index_dir / HUBNESS_FILE} does not match the vectors; run `csbot build`"
             )
         return LoadedIndex(manifest, passages, lexical, pairs, vectors, units, glossary, hubness)
+
+
+def checksums(index_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file of the index but the manifest, by path relative to ``index_dir``:
+    a flipped byte in ``faiss.index`` changes answers without any other error, so a load
+    compares these with the ones the build recorded."""
+    out = {}
+    for path in sorted(p for p in index_dir.rglob("*") if p.is_file() and p.name != MANIFEST):
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        out[path.relative_to(index_dir).as_posix()] = digest.hexdigest()
+    return out
 
 
 def _bm25(index: object) -> Bm25Index:

@@ -13,7 +13,9 @@ from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from csbot.ingest.corpus import Corpus, load_corpus
 from csbot.settings import Settings
 
-FORMAT_VERSION = 6  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outline passages
+FORMAT_VERSION = (
+    7  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums
+)
 MANIFEST = "manifest.json"
 _LIBRARIES = (
     "bm25s",
