@@ -262,3 +262,37 @@ def test_pages_carry_security_headers(client: TestClient) -> None:
     assert page.headers["x-content-type-options"] == "nosniff" and page.headers["x-frame-options"] == "DENY"
     api = client.get("/api/health")
     assert api.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_locked_question_log_never_holds_up_an_answer(built: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+    import time
+
+    settings = replace(built, data_dir=tmp_path / "data")
+    with client_with(settings) as c:
+        assert c.post("/api/ask", json={"question": "什么是客我关系?"}).status_code == 200  # creates the file
+        assert c.app.state.log.flush(10)
+        other = sqlite3.connect(settings.data_dir / "questions.sqlite3", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another process holds the log
+        try:
+            started = time.perf_counter()
+            r = c.post("/api/ask", json={"question": "投诉处理的六步法是什么?"})
+            assert r.status_code == 200 and r.json()["citations"]
+            assert time.perf_counter() - started < 1.5  # not the 30-40 s a busy wait took
+            assert c.get("/api/health").status_code == 200
+            c.app.state.log.flush(10)
+            log = c.get("/api/health").json()["question_log"]
+            assert log["failed"] >= 1 and log["status"] == "failing" and "locked" in log["last_error"]
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+
+
+def test_an_unwritable_log_loses_no_answer(built: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be", encoding="utf-8")
+    with client_with(replace(built, data_dir=blocker)) as c:
+        r = c.post("/api/ask", json={"question": "什么是客我关系?"})
+        assert r.status_code == 200 and r.json()["citations"]
+        c.app.state.log.flush(10)
+        assert c.get("/api/health").json()["question_log"]["failed"] == 1

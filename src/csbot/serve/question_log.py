@@ -60,8 +60,9 @@ class Unhelpful:
 class QuestionLog:
     """Append-only log in ``path`` (created on first use)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout  # seconds to wait for another process's lock
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -71,8 +72,8 @@ class QuestionLog:
         with self._lock:
             if self._db is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                db.execute("PRAGMA busy_timeout=30000")
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
+                db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(SCHEMA)
@@ -86,12 +87,14 @@ class QuestionLog:
                 self._db.close()
                 self._db = None
 
-    def record(self, question: str, confident: bool, top_doc: str | None) -> int:
-        """Store one answered question; returns its id (for feedback)."""
+    def record(
+        self, question: str, confident: bool, top_doc: str | None, question_id: int | None = None
+    ) -> int:
+        """Store one answered question; returns its id (for feedback), ``question_id`` when given."""
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO questions (asked_at, question, confident, top_doc) VALUES (?, ?, ?, ?)",
-                (_now(), question, int(confident), top_doc),
+                "INSERT INTO questions (id, asked_at, question, confident, top_doc) VALUES (?, ?, ?, ?, ?)",
+                (question_id, _now(), question, int(confident), top_doc),
             )
             return int(cur.lastrowid or 0)
 

@@ -16,8 +16,11 @@ import csbot
 from csbot.errors import CsbotError, QuestionError, UnknownDocumentError
 from csbot.serve.api.routers import ask, documents, feedback, health, sources
 from csbot.serve.assistant import Assistant
+from csbot.serve.log_writer import LogWriter
 from csbot.serve.question_log import QuestionLog
 from csbot.settings import Settings, load_settings, quiet_offline_env
+
+LOG_BUSY_SECONDS = 2.0  # the log's writer and feedback wait this long for another process's lock
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -35,7 +38,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     app.state.settings = active
     app.state.assistant = assistant  # also usable without running the lifespan (test clients)
-    app.state.log = QuestionLog(active.data_dir / "questions.sqlite3") if active.log_questions else None
+    app.state.log = (
+        LogWriter(QuestionLog(active.data_dir / "questions.sqlite3", busy_timeout=LOG_BUSY_SECONDS))
+        if active.log_questions
+        else None
+    )
     app.exception_handler(CsbotError)(_domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.middleware("http")(_guard)

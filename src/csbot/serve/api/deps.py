@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from csbot.serve.assistant import Assistant
-from csbot.serve.question_log import QuestionLog
+from csbot.serve.log_writer import LogWriter
 from csbot.settings import Settings
 
 
@@ -21,9 +21,9 @@ def get_assistant(request: Request) -> Assistant:
     return assistant
 
 
-def get_question_log(request: Request) -> QuestionLog | None:
-    """The question log, or None when logging is turned off (``CSBOT_LOG_QUESTIONS=0``)."""
-    log: QuestionLog | None = request.app.state.log
+def get_question_log(request: Request) -> LogWriter | None:
+    """The question log's writer, or None when logging is turned off (``CSBOT_LOG_QUESTIONS=0``)."""
+    log: LogWriter | None = request.app.state.log
     return log
 
 
@@ -34,7 +34,7 @@ def get_settings(request: Request) -> Settings:
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
-QuestionLogDep = Annotated[QuestionLog | None, Depends(get_question_log)]
+QuestionLogDep = Annotated[LogWriter | None, Depends(get_question_log)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -235,11 +235,13 @@ class HealthOut(BaseModel):
     passage_count: int
     corpus_hash: str
     built_at: str
+    question_log: dict[str, Any] | None = None  # status, pending, written, failed, dropped, last_error
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> HealthOut:
-        """The service is up, and which index it answers from."""
+    def from_manifest(cls, manifest: dict[str, Any], log: dict[str, Any] | None = None) -> HealthOut:
+        """The service is up, which index it answers from, and how the question log is doing."""
         return cls(
+            question_log=log,
             status="ok",
             model=manifest["model"],
             passage_count=manifest["passage_count"],

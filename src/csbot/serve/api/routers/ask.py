@@ -8,7 +8,7 @@ from csbot.records import Answer
 from csbot.serve.api.deps import AssistantDep, QuestionLogDep, SettingsDep, check_length
 from csbot.serve.api.models import AnswerOut, AskRequest, ChatRequest
 from csbot.serve.followup import MAX_FOLLOW_UP_CHARS, resolve_followup
-from csbot.serve.question_log import QuestionLog
+from csbot.serve.log_writer import LogWriter
 
 router = APIRouter()
 
@@ -36,8 +36,8 @@ def chat(body: ChatRequest, assistant: AssistantDep, log: QuestionLogDep, settin
     )
 
 
-def _record(log: QuestionLog | None, question: str, answer: Answer) -> int | None:
-    """The question's id in the log (for feedback), or None when logging is off."""
+def _record(log: LogWriter | None, question: str, answer: Answer) -> int | None:
+    """The question's id in the log (for feedback), or None when logging is off or full."""
     if log is None:
         return None
     top = answer.citations[0].doc_id if answer.citations else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from csbot.serve.api.deps import AssistantDep
+from csbot.serve.api.deps import AssistantDep, QuestionLogDep
 from csbot.serve.api.models import HealthOut
 
 router = APIRouter()
 
 
 @router.get("/api/health")
-def health(assistant: AssistantDep) -> HealthOut:  # 503 with the reason while the index is not loaded
-    return HealthOut.from_manifest(assistant.manifest)
+def health(assistant: AssistantDep, log: QuestionLogDep) -> HealthOut:  # 503 while the index is not loaded
+    return HealthOut.from_manifest(assistant.manifest, log.status() if log is not None else None)
