@@ -56,7 +56,7 @@ def squash(text: str) -> str:
 
 
 def is_blank(text: str) -> bool:
-    """Nothing a reader can see: only whitespace, control or format characters (NUL,
+    r"""Nothing a reader can see: only whitespace, control or format characters (NUL,
     zero-width spaces and joiners, byte-order marks).
 
     >>> is_blank("\u200b\u200d \x00"), is_blank("\u200b问")
