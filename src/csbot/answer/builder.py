@@ -53,7 +53,9 @@ class Reader(Protocol):
 
 
 @dataclass
-class _Pick:
+class Pick:
+    """The span an answer is taken from: citation ``rank`` (1-based), characters ``span``."""
+
     rank: int
     span: Span
 
@@ -112,13 +114,13 @@ class AnswerBuilder:
             hits.insert(0, hits.pop(bank_rank - 1))
             bank_rank = 1
         top = hits[0] if hits else None
-        extract = self._span(query, hits, 1) if top is not None else None
-        probability, outcome = assess(self.model, top, self._signals(query, hits, extract), mode)
+        extract, signals = self.candidate(query, hits)
+        probability, outcome = assess(self.model, top, signals, mode)
         message = None
         if choice is not None and bank_rank is not None:
             # the question is an item of the material, answered there by its stored key
             probability, outcome = 1.0, Outcome.CONFIDENT
-            extract = _Pick(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
+            extract = Pick(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
         elif exam is not None:
             choice, evidence_rank = self._from_evidence(exam, hits)
             extract = self._span(query, hits, evidence_rank) if evidence_rank is not None else None
@@ -131,10 +133,26 @@ class AnswerBuilder:
         shown = max(k or len(hits), extract.rank if extract else 0)
         return self._answer(query, hits[:shown], probability, outcome, extract, message, choice)
 
-    def _signals(self, query: Query, hits: Sequence[Hit], extract: _Pick | None) -> Signals:
+    def candidate(self, query: Query, hits: Sequence[Hit]) -> tuple[Pick | None, Signals]:
+        """The span the top passage gives, and what the confidence model reads about it
+        (``csbot calibrate`` labels the same pair)."""
+        pick = self._span(query, hits, 1) if hits else None
+        return pick, self._signals(query, hits, pick)
+
+    def _signals(self, query: Query, hits: Sequence[Hit], extract: Pick | None) -> Signals:
         """What the calibrated confidence model reads about the top passage."""
         if not hits:
-            return Signals(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, float(query.english is not None), 0.0)
+            return Signals(
+                dense=0.0,
+                dense_margin=0.0,
+                fused_margin=0.0,
+                overlap=0.0,
+                span_overlap=0.0,
+                unseen=1.0,
+                bm25_first=0.0,
+                cross_lingual=float(query.english is not None),
+                names_only=0.0,
+            )
         top = hits[0]
         span = top.passage.text[extract.span.start : extract.span.end] if extract else top.passage.text
         return Signals(
@@ -155,7 +173,7 @@ class AnswerBuilder:
         hits: list[Hit],
         probability: float,
         outcome: Outcome,
-        extract: _Pick | None,
+        extract: Pick | None,
         message: str | None,
         choice: Choice | None,
     ) -> Answer:
@@ -180,11 +198,11 @@ class AnswerBuilder:
             outcome=outcome.value,
         )
 
-    def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> _Pick:
+    def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> Pick:
         hit = hits[rank - 1]
         p = hit.passage
         near = hit.dense_span if hit.dense_span and hit.dense_span != (0, len(p.text)) else None
-        return _Pick(rank, extract_span(query.text, p.text, p.kind, self._weight(query), near=near))
+        return Pick(rank, extract_span(query.text, p.text, p.kind, self._weight(query), near=near))
 
     def _bank(
         self, exam: ExamQuestion | None, question: str, hits: Sequence[Hit]

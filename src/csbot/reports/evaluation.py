@@ -131,10 +131,10 @@ def collect(assistant: Assistant, questions: list[EvalQuestion]) -> list[Example
             continue
         query = retriever.analyse(assistant.check_question(q.question))
         hits = retriever.search(query, k=SIGNAL_DEPTH)
-        extract = builder._span(query, hits, 1) if hits else None
-        span = hits[0].passage.text[extract.span.start : extract.span.end] if hits and extract else ""
+        pick, signals = builder.candidate(query, hits)
+        span = hits[0].passage.text[pick.span.start : pick.span.end] if pick else ""
         right = q.evidence is not None and bool(span) and contains_evidence(span, q.evidence)
-        out.append(Example(q, builder._signals(query, hits, extract), right))
+        out.append(Example(q, signals, right))
     return out
 
 

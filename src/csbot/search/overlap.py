@@ -40,9 +40,7 @@ def overlap(query: Query, passage_tokens: set[str], weights: TermWeights) -> flo
     word the corpus never uses.
     """
     if query.english is not None:
-        phrase_weights = [
-            max((weights.idf(t) for head in p.translations for t in head), default=0.0) for p in query.phrases
-        ]
+        phrase_weights = _phrase_weights(query, weights)
         found = [
             any(all(t in passage_tokens for t in head) for head in p.translations) for p in query.phrases
         ]
@@ -53,6 +51,13 @@ def overlap(query: Query, passage_tokens: set[str], weights: TermWeights) -> flo
     if total <= 0:
         return 0.0
     return round(sum(weights.idf(w) * found_share(w, passage_tokens) for w in query.words) / total, 6)
+
+
+def _phrase_weights(query: Query, weights: TermWeights) -> list[float]:
+    """Each English phrase weighs as its rarest translation."""
+    return [
+        max((weights.idf(t) for head in p.translations for t in head), default=0.0) for p in query.phrases
+    ]
 
 
 def found_share(word: str, hay: set[str]) -> float:
@@ -72,9 +77,7 @@ def unseen_share(query: Query, weights: TermWeights) -> float:
     question about exam fees): the part of the question the material cannot speak to."""
     if query.english is not None:
         unknown = weights.unseen * len(query.english.unknown)
-        total = unknown + sum(
-            max((weights.idf(t) for head in p.translations for t in head), default=0.0) for p in query.phrases
-        )
+        total = sum(_phrase_weights(query, weights)) + unknown
         return round(unknown / total, 6) if total > 0 else 0.0
     idf = [(weights.idf(w), weights.lexical.doc_freq(w) == 0) for w in query.words]
     total = sum(v for v, _ in idf)
