@@ -154,3 +154,10 @@ def test_every_document_reports_its_removals() -> None:
         "page marker",
     } <= reasons
     assert any(r.startswith("link list") for r in reasons)
+
+
+def test_entity_escaped_markup_does_not_survive_cleaning() -> None:
+    """``&lt;script&gt;`` in a scrape reached the API as live ``<script>`` text (issue 14)."""
+    assert strip_html("&lt;script&gt;alert(1)&lt;/script&gt;客户") == "alert(1)客户"
+    assert strip_html("&amp;lt;img src=x onerror=alert(1)&amp;gt;服务") == "服务"
+    assert "<" not in strip_html("&amp;amp;amp;amp;lt;b&amp;amp;amp;amp;gt;x")

@@ -1,4 +1,5 @@
-"""``make bench``: index build time, warm ask latency, peak memory, cold CLI start."""
+"""``make bench``: index build time, warm ask latency, peak memory, cold CLI start, a load run,
+and the scaling figures of :mod:`csbot.reports.bench_scaling`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 
 from csbot.embed.factory import make_embedder
 from csbot.index.build import build_index
+from csbot.reports import bench_scaling
 from csbot.reports.evaluation import load_questions
 from csbot.serve.assistant import Assistant
 from csbot.settings import load_settings, quiet_offline_env
@@ -68,6 +70,7 @@ def main() -> None:
     print(f"cold CLI ask (new process, incl. model load): median {statistics.median(colds):.2f} s over 3")
     del assistant  # free the in-process model before the server loads its own
     load_run(questions)
+    bench_scaling.main()
 
 
 BM25_ONLY = """

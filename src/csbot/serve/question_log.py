@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from pathlib import Path
 
+from csbot.text import near_duplicates
 from csbot.text.normalise import normalize
 
 SCHEMA = """
@@ -124,17 +124,9 @@ class QuestionLog:
             rows = [
                 r[0] for r in db.execute("SELECT question FROM questions WHERE confident = 0 ORDER BY id")
             ]
-        groups: list[tuple[str, list[str]]] = []
-        for question in rows:
-            key = _key(question)
-            for rep, members in groups:
-                if SequenceMatcher(None, _key(rep), key, autojunk=False).ratio() >= NEAR_DUPLICATE:
-                    members.append(question)
-                    break
-            else:
-                groups.append((question, [question]))
-        ordered = sorted(groups, key=lambda g: (-len(g[1]), rows.index(g[0])))
-        return [GapGroup(rep, len(m), tuple(dict.fromkeys(m))) for rep, m in ordered[:limit]]
+        groups = near_duplicates.group(rows, _key, NEAR_DUPLICATE)  # in order of first asking
+        ordered = sorted(enumerate(groups), key=lambda g: (-len(g[1][1]), g[0]))
+        return [GapGroup(rep, len(m), tuple(dict.fromkeys(m))) for _, (rep, m) in ordered[:limit]]
 
     def unhelpful(self, limit: int = 50) -> list[Unhelpful]:
         if not self.path.exists():
