@@ -14,8 +14,10 @@ from csbot.embed.fake import HashEmbedder
 from csbot.errors import CorpusError
 from csbot.index.build import build_index
 from csbot.index.manifest import read_manifest
+from csbot.index.store import open_store
 from csbot.ingest.corpus import load_corpus
 from csbot.ingest.documents import add_documents, decode_text, document_text, infer_script, remove_document
+from csbot.ingest.journal import LOCK
 from csbot.reports.syllabus import load_syllabus, to_csv, to_html
 from csbot.serve.api.app import create_app
 from csbot.serve.assistant import Assistant
@@ -26,12 +28,20 @@ BREAK_WORDS = "接听电话应在铃响三声之内，并主动问候客户。�
 
 
 def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
-    return lambda: build_index(settings, HashEmbedder())
+    """What add/remove take: the rebuild, and the serving index's corpus hash."""
+    return lambda: build_index(settings, HashEmbedder()), open_store(settings).corpus_hash
+
+
+def _served(settings: Settings):  # type: ignore[no-untyped-def]
+    return open_store(settings).corpus_hash
 
 
 def _snapshot(settings: Settings) -> dict[str, str]:
+    """Every corpus and index file's hash (not the change lock, which stays once made)."""
     files = sorted(settings.corpus_dir.iterdir()) + sorted(settings.index_dir.rglob("*"))
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file() and p.name != LOCK
+    }
 
 
 def test_syllabus_is_the_real_list_with_sources() -> None:
@@ -148,7 +158,7 @@ def test_add_docx_and_gbk_text_then_remove(fake_index: Settings, tmp_path: Path)
     d.add_paragraph("客户服务管理师二级：服务补救")
     d.add_paragraph("服务补救是指企业在服务失误发生后，针对客户的抱怨所采取的及时有效的补救措施。")
     d.save(str(tmp_path / "recovery.docx"))
-    added = add_documents(fake_index.corpus_dir, [gbk, tmp_path / "recovery.docx"], _rebuild(fake_index))
+    added = add_documents(fake_index.corpus_dir, [gbk, tmp_path / "recovery.docx"], *_rebuild(fake_index))
     assert [a.doc_id for a in added] == ["notes", "recovery"]
     assert added[1].level == "二级" and added[0].kind == "study-notes"
     assert (fake_index.corpus_dir / "notes.txt").read_text(encoding="utf-8").startswith("客户服务礼仪要点")
@@ -156,7 +166,7 @@ def test_add_docx_and_gbk_text_then_remove(fake_index: Settings, tmp_path: Path)
     answer = Assistant(fake_index).ask("接听电话应在铃响几声之内?", mode="bm25")
     assert answer.citations[0].doc_id == "notes" and "三声之内" in (answer.answer or "")
 
-    remove_document(fake_index.corpus_dir, "notes", _rebuild(fake_index))
+    remove_document(fake_index.corpus_dir, "notes", *_rebuild(fake_index))
     assert not (fake_index.corpus_dir / "notes.txt").exists()
     assert "notes" not in read_manifest(fake_index.index_dir)["documents"]
 
@@ -180,7 +190,7 @@ def test_unreadable_files_are_refused_and_nothing_changes(
     good.write_text("客户服务礼仪要点\n" + BREAK_WORDS, encoding="utf-8")
     before = _snapshot(fake_index)
     with pytest.raises(CorpusError, match=message):
-        add_documents(fake_index.corpus_dir, [good, bad], _rebuild(fake_index))
+        add_documents(fake_index.corpus_dir, [good, bad], *_rebuild(fake_index))
     assert _snapshot(fake_index) == before
 
 
@@ -193,9 +203,9 @@ def test_failed_rebuild_puts_the_corpus_back(fake_index: Settings, tmp_path: Pat
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        add_documents(fake_index.corpus_dir, [good], failing)
+        add_documents(fake_index.corpus_dir, [good], failing, _served(fake_index))
     with pytest.raises(OSError):
-        remove_document(fake_index.corpus_dir, "basics-notes", failing)
+        remove_document(fake_index.corpus_dir, "basics-notes", failing, _served(fake_index))
     assert _snapshot(fake_index) == before
 
 
@@ -272,6 +282,6 @@ def test_add_refuses_links_and_what_is_not_a_regular_file(fake_index: Settings, 
     folder.mkdir()
     for bad in (link, folder):
         with pytest.raises(CorpusError, match="symbolic link|not a regular file"):
-            add_documents(fake_index.corpus_dir, [bad], lambda: None)
+            add_documents(fake_index.corpus_dir, [bad], lambda: None, _served(fake_index))
     assert (fake_index.corpus_dir / "corpus.toml").read_text(encoding="utf-8") == before
     assert not (fake_index.corpus_dir / "notes.txt").exists()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from csbot.errors import IndexCorruptError
+from csbot.errors import CsbotError, IndexCorruptError
 from csbot.index.bm25 import Bm25Index
 from csbot.index.glossary import GLOSSARY_FILE, Glossary
 from csbot.index.manifest import MANIFEST, check_fresh, read_manifest
@@ -48,7 +50,8 @@ class LocalStore:
         """Write every file into a temporary directory, then swap it into place."""
         target = self.index_dir
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
+        self.tidy()
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-{os.getpid()}-", dir=target.parent))
         try:
             with open(tmp / PASSAGES, "w", encoding="utf-8") as fh:
                 for p in built.passages:
@@ -67,6 +70,48 @@ class LocalStore:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def version(self) -> str:
+        """The manifest's inode and change time: a build swaps in a new directory."""
+        try:
+            st = (self.index_dir / MANIFEST).stat()
+        except OSError:
+            return ""
+        return f"{st.st_ino}:{st.st_mtime_ns}"
+
+    def corpus_hash(self) -> str | None:
+        try:
+            value = read_manifest(self.index_dir).get("corpus_hash")
+        except CsbotError:
+            return None
+        return value if isinstance(value, str) else None
+
+    def tidy(self) -> list[str]:
+        """Remove ``.index-build-<pid>-*`` and ``.index-old-<pid>-*`` directories whose
+        process is gone; if a kill fell between the two renames of a swap (no index, an old
+        one set aside), put the old one back first."""
+        done: list[str] = []
+        parent, name = self.index_dir.parent, self.index_dir.name
+        if not parent.is_dir():
+            return done
+        leftovers = sorted(
+            (
+                p
+                for kind in ("build", "old")
+                for p in parent.glob(f".{name}-{kind}-*")
+                if p.is_dir() and _owner_gone(p, name)
+            ),
+            key=lambda p: p.stat().st_mtime_ns,
+        )
+        old = [p for p in leftovers if p.name.startswith(f".{name}-old-")]
+        if old and not (self.index_dir / MANIFEST).exists() and not self.index_dir.exists():
+            old[-1].rename(self.index_dir)
+            leftovers.remove(old[-1])
+            done.append(f"restored the index a killed build had set aside ({old[-1].name})")
+        for path in leftovers:
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(f"removed {path.name}, left by a killed build")
+        return done
 
     def load(self) -> LoadedIndex:
         """Load and check the index.
@@ -153,7 +198,7 @@ def _swap_into_place(new: Path, target: Path) -> None:
     """Replace ``target`` by ``new`` with renames only; the old index survives a crash."""
     old = None
     if target.exists():
-        old = target.with_name(f".{target.name}-old-{time.time_ns()}")
+        old = target.with_name(f".{target.name}-old-{os.getpid()}-{time.time_ns()}")
         target.rename(old)
     try:
         new.rename(target)
@@ -163,6 +208,21 @@ def _swap_into_place(new: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _owner_gone(path: Path, name: str) -> bool:
+    """Whether the process that made ``.{name}-build-<pid>-…`` / ``.{name}-old-<pid>-…`` is gone
+    (a name without a pid, from an older csbot, counts as gone after an hour)."""
+    m = re.match(rf"\.{re.escape(name)}-(?:build|old)-(\d+)-", path.name)
+    if m is None:
+        return time.time() - path.stat().st_mtime > 3600
+    try:
+        os.kill(int(m.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _passage(row: dict[str, Any]) -> Passage:

@@ -82,3 +82,17 @@ class IndexStore(Protocol):
     def write(self, built: BuiltIndex) -> None: ...
 
     def load(self) -> LoadedIndex: ...
+
+    def version(self) -> str:
+        """A token that changes whenever a new index is switched in ("" for none); cheap
+        enough to ask on every request."""
+        ...
+
+    def corpus_hash(self) -> str | None:
+        """The corpus hash the serving index was built from; None without a readable index."""
+        ...
+
+    def tidy(self) -> list[str]:
+        """Clear what a killed build left behind (and restore an index a kill left half
+        switched); what was done."""
+        ...

@@ -3,7 +3,8 @@
 Text is extracted with well-kept libraries — python-docx, pypdf, Beautiful Soup — and text
 files in GB18030/GBK or Big5 are detected with charset-normalizer. The corpus keeps the
 extracted text as UTF-8 (its line numbers are what citations point at). A file that cannot be
-read is refused before anything is written; if the rebuild fails, the corpus is put back.
+read is refused before anything is written; a change and its rebuild are one recoverable
+step (:mod:`csbot.ingest.journal`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csbot.errors import CorpusError
-from csbot.ingest.corpus import KINDS, MANIFEST, Corpus, load_corpus
+from csbot.ingest.corpus import KINDS, Corpus, load_corpus
+from csbot.ingest.journal import IndexHash, corpus_change
 from csbot.records import DocumentInfo
 from csbot.text.normalise import is_cjk, to_simplified
 
@@ -119,42 +121,34 @@ def add_documents(
     corpus_dir: Path,
     files: list[Path],
     rebuild: Callable[[], object],
+    index_hash: IndexHash,
     title: str | None = None,
     kind: str | None = None,
     level: str | None = None,
 ) -> list[DocumentInfo]:
     """Extract ``files`` into the corpus, list them in the manifest and call ``rebuild``.
 
-    Everything is read and checked before anything is written; if writing or ``rebuild``
-    fails, the new files are deleted and the manifest restored.
+    Everything is read and checked before anything is written. The change is one
+    recoverable step (:mod:`csbot.ingest.journal`): an error, Ctrl-C or SIGTERM undoes it;
+    after a kill, the next csbot command finishes or undoes it, by whether the index was
+    switched.
     """
     if kind is not None and kind not in KINDS:
         raise CorpusError(f"--kind must be one of {', '.join(KINDS)}")
-    planned = _plan(load_corpus(corpus_dir), corpus_dir, files, title, kind, level)
-    manifest = corpus_dir / MANIFEST
-    before = manifest.read_text(encoding="utf-8")
-    blocks = "".join(
-        "\n[[documents]]\n"
-        + "".join(
-            f"{k} = {_toml_str(getattr(d, k))}\n"
-            for k in ("doc_id", "file", "title", "kind", "level", "script", "url", "notes")
+    with corpus_change(corpus_dir, index_hash) as change:
+        planned = _plan(load_corpus(corpus_dir), corpus_dir, files, title, kind, level)
+        blocks = "".join(
+            "\n[[documents]]\n"
+            + "".join(
+                f"{k} = {_toml_str(getattr(d, k))}\n"
+                for k in ("doc_id", "file", "title", "kind", "level", "script", "url", "notes")
+            )
+            for d, _ in planned
         )
-        for d, _ in planned
-    )
-    written: list[Path] = []
-    try:
         for doc, text in planned:
-            target = corpus_dir / doc.file
-            target.write_text(text, encoding="utf-8")
-            written.append(target)
-        _write_atomic(manifest, before.rstrip("\n") + "\n" + blocks)
-        load_corpus(corpus_dir)  # the manifest must still parse
+            change.add_file(doc.file, text)
+        change.write_manifest(change.manifest_before.rstrip("\n") + "\n" + blocks)
         rebuild()
-    except BaseException:
-        for target in written:
-            target.unlink(missing_ok=True)
-        _write_atomic(manifest, before)
-        raise
     return [d for d, _ in planned]
 
 
@@ -193,31 +187,19 @@ def _plan(
     return planned
 
 
-def remove_document(corpus_dir: Path, doc_id: str, rebuild: Callable[[], object]) -> str:
-    """Take ``doc_id`` out of the manifest and the corpus, then ``rebuild``; undone on failure."""
-    corpus = load_corpus(corpus_dir)
-    info = corpus.get(doc_id)
-    if len(corpus.documents) == 1:
-        raise CorpusError("cannot remove the last document of the corpus")
-    manifest = corpus_dir / MANIFEST
-    before = manifest.read_text(encoding="utf-8")
-    head, *blocks = re.split(r"(?m)^(?=\[\[documents\]\])", before)
-    kept = [b for b in blocks if not re.search(rf'(?m)^doc_id\s*=\s*"{re.escape(doc_id)}"\s*$', b)]
-    raw = corpus.raw_path(info)
-    saved = raw.read_bytes() if raw.exists() else None
-    try:
-        _write_atomic(manifest, head + "".join(kept))
-        raw.unlink(missing_ok=True)
+def remove_document(
+    corpus_dir: Path, doc_id: str, rebuild: Callable[[], object], index_hash: IndexHash
+) -> str:
+    """Take ``doc_id`` out of the manifest and the corpus, then ``rebuild``; one recoverable
+    step like :func:`add_documents`."""
+    with corpus_change(corpus_dir, index_hash) as change:
+        corpus = load_corpus(corpus_dir)
+        info = corpus.get(doc_id)
+        if len(corpus.documents) == 1:
+            raise CorpusError("cannot remove the last document of the corpus")
+        head, *blocks = re.split(r"(?m)^(?=\[\[documents\]\])", change.manifest_before)
+        kept = [b for b in blocks if not re.search(rf'(?m)^doc_id\s*=\s*"{re.escape(doc_id)}"\s*$', b)]
+        change.put_aside(info.file)
+        change.write_manifest(head + "".join(kept))
         rebuild()
-    except BaseException:
-        _write_atomic(manifest, before)
-        if saved is not None:
-            raw.write_bytes(saved)
-        raise
     return info.title
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -41,10 +43,11 @@ def build(
     from csbot.embed.factory import make_embedder
     from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
     from csbot.index.build import build_index
-    from csbot.index.store import load_index
+    from csbot.index.store import load_index, recover
 
     settings = _settings(**({"model": model} if model else {}))
     embedder = make_embedder(settings, prepare=True, threads=0)
+    recover(settings)  # an add/remove a kill interrupted is finished or undone before building
     if if_stale:
         try:
             manifest = load_index(settings).manifest
@@ -304,11 +307,16 @@ def gaps(
     print_gaps(log.count(), log.path, groups, marks)
 
 
-def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
+def _rebuild(settings: Settings) -> tuple[Callable[[], object], Callable[[], str | None]]:
+    """The rebuild an add/remove ends with, and how it reads the serving index's corpus hash."""
     from csbot.embed.factory import make_embedder
     from csbot.index.build import build_index
+    from csbot.index.store import open_store
 
-    return lambda: build_index(settings, make_embedder(settings, prepare=True, threads=0))
+    def rebuild() -> object:
+        return build_index(settings, make_embedder(settings, prepare=True, threads=0))
+
+    return rebuild, open_store(settings).corpus_hash
 
 
 @app.command()
@@ -329,7 +337,9 @@ def add(
     from csbot.ingest.documents import add_documents
 
     settings = _settings()
-    added = add_documents(settings.corpus_dir, files, _rebuild(settings), title=title, kind=kind, level=level)
+    added = add_documents(
+        settings.corpus_dir, files, *_rebuild(settings), title=title, kind=kind, level=level
+    )
     for d, path in zip(added, files, strict=True):
         say(
             f"added {d.doc_id}: “{d.title}” ({d.kind}, level {d.level or '-'}, {d.script}) from {path.name} -> corpus/{d.file}"
@@ -343,7 +353,7 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corp
     from csbot.ingest.documents import remove_document
 
     settings = _settings()
-    title = remove_document(settings.corpus_dir, doc_id, _rebuild(settings))
+    title = remove_document(settings.corpus_dir, doc_id, *_rebuild(settings))
     say(f"removed {doc_id}: “{title}”; index rebuilt: {settings.index_dir}")
 
 
@@ -366,8 +376,13 @@ def _configure_logging() -> None:
     logging.basicConfig(level=level, handlers=[handler])
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: domain errors (a bad ``CSBOT_*`` value too) become one line on stderr and exit 1."""
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a command as Ctrl-C does
     try:
         _configure_logging()
         app()  # every command loads its settings inside, so a SettingsError lands here
