@@ -38,6 +38,9 @@ class Assistant:
         )
         self.corpus = load_corpus(settings.corpus_dir)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
+        # Read now: the source lines shown stay those of the index being served, even while
+        # `csbot remove` has taken a file out ahead of the switch to the new index.
+        self.raw_lines = {d.doc_id: self.corpus.raw_lines(d) for d in self.corpus.documents}
         self.builder = AnswerBuilder(self.retriever, self.documents, settings.model)
         self.manifest = index.manifest
         # The index is read-only and answers are deterministic: a question asked again (the

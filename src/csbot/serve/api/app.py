@@ -18,6 +18,7 @@ from csbot.serve.api.routers import ask, documents, feedback, health, sources
 from csbot.serve.assistant import Assistant
 from csbot.serve.log_writer import LogWriter
 from csbot.serve.question_log import QuestionLog
+from csbot.serve.reload import LiveAssistant
 from csbot.settings import Settings, load_settings, quiet_offline_env
 
 LOG_BUSY_SECONDS = 2.0  # the log's writer and feedback wait this long for another process's lock
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         lifespan=_lifespan,
     )
     app.state.settings = active
-    app.state.assistant = assistant  # also usable without running the lifespan (test clients)
+    # Also usable without running the lifespan (test clients): loads on the first request.
+    app.state.live = LiveAssistant(active, assistant)
     app.state.log = (
         LogWriter(QuestionLog(active.data_dir / "questions.sqlite3", busy_timeout=LOG_BUSY_SECONDS))
         if active.log_questions
@@ -61,14 +63,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Few request threads, queued in order, beat many threads fighting over two cores:
     # measured p95 ≈ 300–360 ms with 2–4 threads vs 430–525 ms with anyio's default 40.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
-    if app.state.assistant is None:
-        quiet_offline_env()
-        try:
-            app.state.assistant = Assistant(settings)
-            app.state.assistant.warm_up()
-        except CsbotError as exc:  # serve /api/health and a clear 503 instead of crashing
-            app.state.assistant = None
-            app.state.load_error = str(exc)
+    quiet_offline_env()
+    # Load now rather than on the first question; if it fails, /api/health and every
+    # question get a clear 503 until an index that loads is built (no restart needed).
+    await anyio.to_thread.run_sync(app.state.live.current)
     yield
     if app.state.log is not None:
         app.state.log.close()

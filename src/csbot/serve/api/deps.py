@@ -8,17 +8,24 @@ from fastapi import Depends, HTTPException, Request
 
 from csbot.serve.assistant import Assistant
 from csbot.serve.log_writer import LogWriter
+from csbot.serve.reload import LiveAssistant
 from csbot.settings import Settings
 
 
 def get_assistant(request: Request) -> Assistant:
-    """The assistant loaded at start-up; 503 with the reason when the index did not load."""
-    assistant: Assistant | None = getattr(request.app.state, "assistant", None)
+    """The assistant for the index being served, one for the whole request (a new index is
+    switched in between requests, :mod:`csbot.serve.reload`); 503 with the reason while no
+    index has loaded."""
+    live: LiveAssistant = request.app.state.live
+    assistant = live.current()
     if assistant is None:
-        raise HTTPException(
-            status_code=503, detail=getattr(request.app.state, "load_error", "index not loaded")
-        )
+        raise HTTPException(status_code=503, detail=live.error or "index not loaded")
     return assistant
+
+
+def get_live(request: Request) -> LiveAssistant:
+    live: LiveAssistant = request.app.state.live
+    return live
 
 
 def get_question_log(request: Request) -> LogWriter | None:
@@ -36,6 +43,7 @@ def get_settings(request: Request) -> Settings:
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 QuestionLogDep = Annotated[LogWriter | None, Depends(get_question_log)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LiveDep = Annotated[LiveAssistant, Depends(get_live)]
 
 
 def check_length(question: str, settings: Settings, spare: int = 0) -> None:

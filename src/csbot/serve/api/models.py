@@ -236,12 +236,16 @@ class HealthOut(BaseModel):
     corpus_hash: str
     built_at: str
     question_log: dict[str, Any] | None = None  # status, pending, written, failed, dropped, last_error
+    reload: dict[str, Any] | None = None  # reloads, last_reload, error (a new index refused)
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any], log: dict[str, Any] | None = None) -> HealthOut:
+    def from_manifest(
+        cls, manifest: dict[str, Any], log: dict[str, Any] | None = None, reload: dict[str, Any] | None = None
+    ) -> HealthOut:
         """The service is up, which index it answers from, and how the question log is doing."""
         return cls(
             question_log=log,
+            reload=reload,
             status="ok",
             model=manifest["model"],
             passage_count=manifest["passage_count"],

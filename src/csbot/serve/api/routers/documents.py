@@ -25,5 +25,4 @@ def source(doc_id: str, assistant: AssistantDep, start: Line = 1, end: MaybeLine
     """Raw source lines ``start``–``end`` (1-based, clamped to the document, at most 400)."""
     if doc_id not in assistant.documents:  # only ids of the corpus ever reach the disk
         raise HTTPException(status_code=404, detail=f"unknown document {doc_id!r}")
-    info = assistant.corpus.get(doc_id)
-    return SourceOut.window(info, assistant.corpus.raw_lines(info), start, end)
+    return SourceOut.window(assistant.documents[doc_id], assistant.raw_lines[doc_id], start, end)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 
-from csbot.serve.api.deps import AssistantDep, QuestionLogDep
+from csbot.serve.api.deps import AssistantDep, LiveDep, QuestionLogDep
 from csbot.serve.api.models import HealthOut
 
 router = APIRouter()
 
 
 @router.get("/api/health")
-def health(assistant: AssistantDep, log: QuestionLogDep) -> HealthOut:  # 503 while the index is not loaded
-    return HealthOut.from_manifest(assistant.manifest, log.status() if log is not None else None)
+def health(assistant: AssistantDep, live: LiveDep, log: QuestionLogDep) -> HealthOut:
+    """503 while no index has loaded; else which index answers, reloads, the question log."""
+    return HealthOut.from_manifest(
+        assistant.manifest, log.status() if log is not None else None, asdict(live.status())
+    )
