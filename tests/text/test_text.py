@@ -37,3 +37,14 @@ def test_retrieval_text_strips_option_letters_but_keeps_words() -> None:
     assert retrieval_text(q) == "所谓的以貌取人正是生活中所指的 。 晕轮效应 近因效应 刻板印象 首因效应"
     assert retrieval_text("ABC分类法与CIS") == "ABC分类法与CIS"
     assert retrieval_text("(A)企业形象 (B)客户") == "企业形象 客户"
+
+
+def test_the_token_cache_is_bounded_by_tokens_not_by_texts() -> None:
+    """32,768 remembered long questions held 3.4 GB (issue 14): the bound is on tokens held."""
+    segmenter = Segmenter(cache_size=50_000)
+    long_question = "客户服务管理师的职业道德与投诉处理流程" * 50  # ~1,000 characters
+    for i in range(200):
+        segmenter.tokenize(f"{i}{long_question}")
+    cache = segmenter._tokens.cache  # type: ignore[attr-defined]
+    assert 0 < cache.currsize <= 50_000 and len(cache) < 200
+    assert segmenter.tokenize("什么是客我关系") == segmenter.tokenize("什么是客我关系")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from csbot.ingest import rules
 from csbot.records import Document, DocumentInfo, Removal
-from csbot.text.normalise import fold_width, is_cjk, normalize, to_simplified
+from csbot.text.normalise import fold_width, is_cjk, normalize, normalize_folded, to_simplified
 
 LINK_LINE_MAX_CHARS = 30
 LINK_RUN_MIN_LINES = 4
@@ -66,7 +66,11 @@ def mojibake_run(text: str, min_chars: int = 4) -> str | None:
 
 def line_reason(text: str, title: str) -> str | None:
     """Why a whole line should go, or None to keep it."""
-    norm = normalize(text)
+    folded = to_simplified(fold_width(text))
+    return _line_reason(text, title, folded, normalize_folded(folded))
+
+
+def _line_reason(text: str, title: str, folded: str, norm: str) -> str | None:
     if not norm:
         return None
     if mojibake_run(text):
@@ -81,7 +85,7 @@ def line_reason(text: str, title: str) -> str | None:
         return "symbols only"
     if norm.removesuffix(".docx") == _normal_title(title):
         return "document title (shown from the manifest)"
-    if _is_keyword_list(to_simplified(fold_width(text))):
+    if _is_keyword_list(folded):
         return "keyword tags"
     return None
 
@@ -97,8 +101,7 @@ def _is_keyword_list(norm: str) -> bool:
     return len(words) >= 5 and all(0 < len(w) <= 4 for w in words)
 
 
-def _is_link_like(text: str) -> bool:
-    norm = normalize(text)
+def _is_link_like(norm: str) -> bool:
     return (
         len(norm) <= LINK_LINE_MAX_CHARS
         and not norm.endswith(("。", ";", "；", ":", "："))
@@ -306,10 +309,12 @@ def clean_document(info: DocumentInfo, raw_lines: list[str]) -> Document:
             if raw.strip() and rules.HTML_TAG.search(raw):
                 removed.append(Removal(number, "html markup", raw))
             continue
-        reason = line_reason(text, info.title)
+        folded = to_simplified(fold_width(text))  # once per line: the costliest step
+        norm = normalize_folded(folded)
+        reason = _line_reason(text, info.title, folded, norm)
         if reason:
             removed.append(Removal(number, reason, raw))
             continue
-        lines.append(_Line(number, text, _is_link_like(text)))
+        lines.append(_Line(number, text, _is_link_like(norm)))
     lines = _drop_link_runs(lines, removed)
     return _assemble(info, lines, removed)

@@ -43,8 +43,13 @@ def normalize(text: str) -> str:
     >>> normalize("客戶服務 管理（ＡＢＣ）")
     '客户服务管理(abc)'
     """
-    text = to_simplified(fold_width(text))
-    text = join_cjk_spacing(text)
+    return normalize_folded(to_simplified(fold_width(text)))
+
+
+def normalize_folded(folded: str) -> str:
+    """:func:`normalize` of text already width-folded and simplified (the costly steps), for
+    a caller that needs both forms."""
+    text = join_cjk_spacing(folded)
     text = _WHITESPACE.sub(" ", text).strip()
     return text.lower()
 

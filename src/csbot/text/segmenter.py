@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+import threading
 from importlib import resources
 from typing import Any
+
+import cachetools
 
 from csbot.lazy import load_once
 from csbot.text.normalise import is_cjk, normalize
 
 logger = logging.getLogger(__name__)
 
-# Passages, their sentences and recent questions: a few thousand texts for this corpus.
-TOKEN_CACHE = 32768
+# Passages, their sentences and recent questions, bounded by the tokens held (not by the
+# number of texts: 32,768 long questions once held 3.4 GB). About 40 MB at most.
+TOKEN_CACHE = 500_000
 NO_PAIRS = "∅"  # what a text without two adjacent words indexes as (never a query pair)
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
 
@@ -59,7 +62,14 @@ class Segmenter:
     """BM25 tokens and word pairs of a text, remembering the last ``cache_size`` texts."""
 
     def __init__(self, cache_size: int = TOKEN_CACHE) -> None:
-        self._tokens = lru_cache(maxsize=cache_size)(_tokens) if cache_size else _tokens
+        """``cache_size``: how many tokens (over all remembered texts) to keep; 0 for none."""
+        self._tokens = (
+            cachetools.cached(
+                cachetools.LRUCache(maxsize=cache_size, getsizeof=_held), lock=threading.Lock()
+            )(_tokens)
+            if cache_size
+            else _tokens
+        )
 
     def tokenize(self, text: str, bigrams: bool = True) -> list[str]:
         """Tokens of ``text`` for BM25, in order.
@@ -84,6 +94,12 @@ class Segmenter:
         """
         found = self.tokenize(text, bigrams=False)
         return [f"{a} {b}" for a, b in zip(found, found[1:], strict=False)]
+
+
+def _held(tokens: tuple[str, ...]) -> int:
+    """What a remembered text counts against the cache: its tokens (and one for the key,
+    which is no longer than they are)."""
+    return len(tokens) + 1
 
 
 def _tokens(text: str, bigrams: bool) -> tuple[str, ...]:
