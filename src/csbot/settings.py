@@ -54,6 +54,9 @@ def _env(name: str) -> dict[str, str]:
     return {"env": name}
 
 
+MIN_TOKEN_CHARS = 12
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything csbot can be configured with; the field defaults are the only defaults.
@@ -78,6 +81,8 @@ class Settings:
         log_questions: whether the service records the questions it answers.
         request_threads: how many requests the service works on at once (others queue).
         show_progress: progress bars while embedding (the CLI turns this on).
+        trainer_token: the secret a trainer sends to see what students asked (``/trainer``);
+            empty keeps that page off. Never printed (``repr=False``).
 
     Raises:
         SettingsError: a value out of range, naming the variable that sets it.
@@ -105,8 +110,15 @@ class Settings:
         default_factory=lambda: (os.cpu_count() or 2) + 1, metadata=_env("CSBOT_REQUEST_THREADS")
     )
     show_progress: bool = False
+    # Turns on the trainer page (/trainer): what students asked that the material lacks.
+    trainer_token: str = field(default="", metadata=_env("CSBOT_TRAINER_TOKEN"), repr=False)
 
     def __post_init__(self) -> None:
+        if self.trainer_token and len(self.trainer_token.strip()) < MIN_TOKEN_CHARS:
+            raise SettingsError(
+                f"{_var('trainer_token')} must be at least {MIN_TOKEN_CHARS} characters "
+                "(it guards what students asked); unset it to keep the trainer page off"
+            )
         for name in ("top_k", "candidates", "rrf_k", "max_question_chars", "request_threads"):
             value = getattr(self, name)
             if value < 1:

@@ -18,7 +18,8 @@ from csbot.index.store import open_store
 from csbot.ingest.corpus import load_corpus
 from csbot.ingest.documents import add_documents, decode_text, document_text, infer_script, remove_document
 from csbot.ingest.journal import LOCK
-from csbot.reports.syllabus import load_syllabus, to_csv, to_html
+from csbot.reports.coverage_page import render
+from csbot.reports.syllabus import load_syllabus, to_csv
 from csbot.serve.api.app import create_app
 from csbot.serve.assistant import Assistant
 from csbot.serve.question_log import QuestionLog
@@ -67,16 +68,26 @@ def test_coverage_report_shape() -> None:
         ),
         CoverageRow(SyllabusPoint("CTI技术", "第八章", "", "gd-selfstudy-syllabus", 53)),
     ]
+    rows[1].documents["gd-selfstudy-syllabus"] = DocumentCoverage(
+        "gd-selfstudy-syllabus", "大纲", 0.7, (hit,)
+    )
     titles = {"basics-notes": "客服管理基础知识", "gd-selfstudy-syllabus": "大纲"}
-    report = to_html(rows, titles)
+    material = {"basics-notes"}
+    report = render(rows, titles, material)
     body = report.split("<tbody>")[1].split("</tbody>")[0]
-    assert body.count("<tr>") == 2 and body.count('class="gap"') == 1
+    assert body.count("<tr>") == 2 and body.count('class="gap">缺口') == 1
+    assert body.count('class="chapter"') == 2 and "覆盖 1 / 1" in body and "覆盖 0 / 1" in body
     assert 'href="#p0-basics-notes"' in report and 'id="p0-basics-notes"' in report
-    assert "<b>" not in report and "&lt;b&gt;" in report  # corpus text escaped
-    assert to_csv(rows, list(titles)).splitlines() == [
-        "point,group,level,source,line,basics-notes,gd-selfstudy-syllabus,gap",
+    assert '<td class="named"><a href="#p1-gd-selfstudy-syllabus">提及</a></td>' in body  # names, not covers
+    assert "客户<b>是</b>指" not in report and "客户&lt;b&gt;是&lt;/b&gt;指" in report  # corpus text escaped
+    assert (
+        "<style>" not in report and 'href="/static/coverage.css"' in report
+    )  # the page's CSP: no inline style
+    assert "大纲覆盖报告" in report and "Syllabus" not in report
+    assert to_csv(rows, list(titles), material).splitlines() == [
+        "知识点,章节,级别,来源,行,basics-notes,gd-selfstudy-syllabus,缺口",
         "客户的概念,第二章,,gd-selfstudy-syllabus,41,0.90,,",
-        "CTI技术,第八章,,gd-selfstudy-syllabus,53,,,yes",
+        "CTI技术,第八章,,gd-selfstudy-syllabus,53,,提及,缺口",
     ]
 
 
@@ -120,7 +131,12 @@ def test_service_logs_questions_and_feedback(fake_index: Settings) -> None:
         ).json() == {"ok": True}
         assert c.post("/api/feedback", json={"question_id": 99999, "helpful": True}).status_code == 404
         assert c.get("/api/sources", params={"q": "职业锚"}).status_code == 200
-        assert c.get("/coverage").status_code == 404  # no report yet: says to run csbot coverage
+        page = c.get("/coverage")  # there at once: no `csbot coverage` step first
+        assert page.status_code == 200 and "大纲覆盖报告" in page.text and "缺口" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        table = c.get("/coverage.csv")
+        assert table.headers["content-type"].startswith("text/csv")
+        assert table.text.splitlines()[0].startswith("知识点,章节,级别,来源,行,")
     log = QuestionLog(fake_index.data_dir / "questions.sqlite3")
     assert log.count() == 1
     marked = log.unhelpful()[0]
@@ -285,3 +301,32 @@ def test_add_refuses_links_and_what_is_not_a_regular_file(fake_index: Settings, 
             add_documents(fake_index.corpus_dir, [bad], lambda: None, _served(fake_index))
     assert (fake_index.corpus_dir / "corpus.toml").read_text(encoding="utf-8") == before
     assert not (fake_index.corpus_dir / "notes.txt").exists()
+
+
+def test_trainer_page_is_off_without_a_token_and_refuses_a_wrong_one(fake_index: Settings) -> None:
+    from dataclasses import replace
+
+    with TestClient(create_app(fake_index, Assistant(fake_index))) as c:
+        c.post("/api/ask", json={"question": "考试报名费多少钱"})
+        assert c.get("/trainer").status_code == 404  # off: CSBOT_TRAINER_TOKEN unset
+        assert c.get("/api/trainer/gaps", headers={"Authorization": "Bearer "}).status_code == 404
+    on = replace(fake_index, trainer_token="s3cret-trainer-token")
+    with TestClient(create_app(on, Assistant(on))) as c:
+        page = c.get("/trainer")
+        assert page.status_code == 200 and "培训师口令" in page.text
+        assert "报名费" not in page.text  # the page holds no student data
+        assert c.get("/api/trainer/gaps").status_code == 401
+        wrong = c.get("/api/trainer/gaps", headers={"Authorization": "Bearer s3cret-trainer-tokeN"})
+        assert wrong.status_code == 401 and "报名费" not in wrong.text
+        right = c.get("/api/trainer/gaps", headers={"Authorization": "Bearer s3cret-trainer-token"})
+        assert right.status_code == 200
+        assert right.json()["unanswered"][0]["question"] == "考试报名费多少钱"
+    assert "s3cret" not in repr(on)  # never printed with the settings
+
+
+def test_a_short_trainer_token_is_refused() -> None:
+    from csbot.errors import SettingsError
+    from csbot.settings import load_settings
+
+    with pytest.raises(SettingsError, match="CSBOT_TRAINER_TOKEN must be at least 12"):
+        load_settings(env={"CSBOT_TRAINER_TOKEN": "1234"})

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
+TRAINER_TOKEN = "e2e-trainer-token-0123"
 
 
 def _free_port() -> int:
@@ -42,6 +43,8 @@ def server(real: Settings) -> Iterator[str]:
         "CSBOT_CORPUS": str(real.corpus_dir),
         "CSBOT_INDEX": str(real.index_dir),
         "CSBOT_MODEL": real.model,
+        "CSBOT_DATA": str(real.data_dir),
+        "CSBOT_TRAINER_TOKEN": TRAINER_TOKEN,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "csbot", "serve", "--port", str(port)],
@@ -245,3 +248,37 @@ def test_markup_from_corpus_or_user_is_shown_as_text(server: str, browser) -> No
     assert XSS in reply.locator(".card .excerpt").inner_text()
     assert page.locator(".messages img").count() == 0
     assert not dialogs
+
+
+def test_coverage_report_is_there_in_chinese_and_the_trainer_page(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """A fresh server shows the report at /coverage with no other step (issue 15)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    with page.expect_popup() as opened:
+        page.click("nav a:has-text('大纲覆盖')")
+    report = opened.value
+    report.wait_for_load_state()
+    assert report.locator("h1").inner_text() == "大纲覆盖报告"
+    assert (
+        report.locator("tr.chapter").count() >= 5
+        and report.locator("tfoot th").inner_text() == "覆盖的知识点数"
+    )
+    gap = report.locator("td.gap").first
+    assert gap.inner_text() == "缺口"
+    assert (
+        gap.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 226, 225)"
+    )  # its stylesheet loaded
+    report.screenshot(path=str(SHOTS / "coverage.png"))
+
+    httpx.post(f"{server}/api/ask", json={"question": "考试报名费多少钱?"}, timeout=30)
+    trainer = browser.new_page(viewport={"width": 1280, "height": 800})
+    trainer.goto(f"{server}/trainer")
+    assert not trainer.locator("#result").is_visible()
+    trainer.fill("#token", "not-the-token-at-all")
+    trainer.click("#login button")
+    trainer.locator("#status", has_text="口令不对").wait_for(timeout=10_000)
+    trainer.fill("#token", TRAINER_TOKEN)
+    trainer.click("#login button")
+    trainer.locator("#result").wait_for(state="visible", timeout=10_000)
+    assert "考试报名费多少钱" in trainer.locator("#unanswered").inner_text()
+    trainer.screenshot(path=str(SHOTS / "trainer.png"), full_page=True)

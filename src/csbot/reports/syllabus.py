@@ -12,19 +12,19 @@ passage a point was taken from does not count as covering it.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP, covers
+from csbot.answer.confidence import covers
 from csbot.errors import CorpusError
 from csbot.records import Hit
 from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
 
-REQUIREMENT_KINDS = ("exam-syllabus", "occupational-standard")
+REQUIREMENT_KINDS = ("exam-syllabus", "occupational-standard")  # documents that name points
+NAMING_KINDS = ("questions",)  # passages that name points without teaching them
 SEARCH_DEPTH = 40
 SYLLABUS = "syllabus.toml"
 
@@ -88,7 +88,7 @@ def covering_hits(
     out = []
     for hit in assistant.retriever.search(query, k=SEARCH_DEPTH):
         p = hit.passage
-        if p.kind == "questions":  # a question list names a point without teaching it
+        if p.kind in NAMING_KINDS:  # a question list names a point without teaching it
             continue
         if (
             exclude
@@ -154,12 +154,17 @@ def coverage(assistant: Assistant) -> list[CoverageRow]:
     return rows
 
 
-def to_csv(rows: list[CoverageRow], doc_ids: list[str]) -> str:
+def to_csv(rows: list[CoverageRow], doc_ids: list[str], material: set[str]) -> str:
+    """The matrix as CSV: a strength for study material that covers a point, 提及 for a
+    requirement document that names it, 缺口 in the last column for a gap."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["point", "group", "level", "source", "line", *doc_ids, "gap"])
+    writer.writerow(["知识点", "章节", "级别", "来源", "行", *doc_ids, "缺口"])
     for r in rows:
-        cells = [f"{r.documents[d].strength:.2f}" if d in r.documents else "" for d in doc_ids]
+        cells = [
+            ("" if d not in r.documents else f"{r.documents[d].strength:.2f}" if d in material else "提及")
+            for d in doc_ids
+        ]
         writer.writerow(
             [
                 r.point.point,
@@ -168,52 +173,7 @@ def to_csv(rows: list[CoverageRow], doc_ids: list[str]) -> str:
                 r.point.source,
                 r.point.line,
                 *cells,
-                "yes" if r.gap else "",
+                "缺口" if r.gap else "",
             ]
         )
     return buf.getvalue()
-
-
-def to_html(rows: list[CoverageRow], titles: dict[str, str]) -> str:
-    """A self-contained report: points × documents, cells shaded by strength, linked to the
-    excerpt; uncovered points flagged as gaps. Every corpus text is escaped."""
-    doc_ids = list(titles)
-    e = html.escape
-    head = "".join(f"<th>{e(titles[d])}<br><code>{e(d)}</code></th>" for d in doc_ids)
-    body, details = [], []
-    for i, r in enumerate(rows):
-        cells = []
-        for d in doc_ids:
-            cov = r.documents.get(d)
-            if cov is None:
-                cells.append("<td></td>")
-                continue
-            anchor = f"p{i}-{d}"
-            shade = int(40 + 60 * cov.strength)
-            cells.append(
-                f'<td style="background:hsl(150 55% {100 - shade // 2}%)"><a href="#{anchor}">{cov.strength:.2f}</a></td>'
-            )
-            best = cov.sections[0]
-            details.append(
-                f'<section id="{anchor}"><h3>{e(r.point.point)} — {e(cov.title)}</h3>'
-                f"<p class=meta>{e(best.section)} · lines {best.line_start}–{best.line_end} · strength {best.strength:.2f}</p>"
-                f"<blockquote>{e(best.text)}</blockquote></section>"
-            )
-        flag = '<td class="gap">gap</td>' if r.gap else "<td></td>"
-        body.append(
-            f"<tr><th>{e(r.point.point)}<br><small>{e(r.point.group)} · {e(r.point.source)}:{r.point.line}</small></th>"
-            f"{''.join(cells)}{flag}</tr>"
-        )
-    gaps = sum(1 for r in rows if r.gap)
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>csbot · syllabus coverage</title>
-<style>body{{font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;line-height:1.6;margin:1rem}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccd;padding:.25rem .5rem;vertical-align:top}}
-th{{text-align:left;font-weight:normal}}td{{text-align:center}}td.gap{{background:#fde2e1;color:#a01b12;font-weight:bold}}
-blockquote{{white-space:pre-wrap;background:#f6f7f9;margin:.25rem 0 1rem;padding:.5rem}}.meta{{color:#567}}</style></head>
-<body><h1>Syllabus coverage</h1>
-<p>{len(rows)} points, {gaps} gaps (no study material covers the point; only the exam syllabus or the
-occupational standard names it). A cell is the best covering passage's strength:
-the IDF-weighted share of the point's words it holds (≥ {COVER_OVERLAP:.2f}, with cosine ≥ {COVER_DENSE:.2f}).</p>
-<table><thead><tr><th>point</th>{head}<th>gap</th></tr></thead><tbody>{"".join(body)}</tbody></table>
-<h2>Excerpts</h2>{"".join(details)}</body></html>"""

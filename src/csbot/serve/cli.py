@@ -266,23 +266,32 @@ def coverage_report(
         Path | None,
         typer.Option(help="Directory for coverage.html/.csv (default: DATA/reports, served at /coverage)."),
     ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(help="Labelled (point, document, covers?) pairs to measure the report against."),
+    ] = None,
 ) -> None:
-    """Decide for every syllabus point which documents cover it; write an HTML matrix and a CSV."""
-    from csbot.reports.syllabus import coverage, to_csv, to_html
+    """Decide for every syllabus point which documents cover it; write the report (HTML, to
+    open as a file) and a CSV. ``csbot serve`` shows the same report at /coverage by itself."""
+    import json
+
+    from csbot.reports.coverage_page import CSS_FILE, build, check_labels
     from csbot.serve.assistant import Assistant
 
     settings = _settings()
     out = out or settings.reports_dir
-    assistant = Assistant(settings)
-    rows = coverage(assistant)
-    titles = {d: info.title for d, info in assistant.documents.items()}
+    report = build(Assistant(settings))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "coverage.html").write_text(to_html(rows, titles), encoding="utf-8")
-    (out / "coverage.csv").write_text(to_csv(rows, list(titles)), encoding="utf-8")
-    gaps = [r.point.point for r in rows if r.gap]
+    (out / "coverage.html").write_text(report.html(settings.web_dir / CSS_FILE), encoding="utf-8")
+    (out / "coverage.csv").write_text(report.csv(), encoding="utf-8")
+    gaps = [r.point.point for r in report.gaps]
     say(
-        f"{len(rows)} points; {len(rows) - len(gaps)} covered, {len(gaps)} gaps -> {out}/coverage.html, coverage.csv"
+        f"{len(report.rows)} points; {len(report.rows) - len(gaps)} covered, {len(gaps)} gaps "
+        f"-> {out}/coverage.html, coverage.csv"
     )
+    if check is not None:
+        labels = [json.loads(line) for line in check.read_text(encoding="utf-8").splitlines() if line.strip()]
+        say(str(check_labels(report, labels)))
     for g in gaps:
         say(f"  gap: {g}")
 
@@ -376,13 +385,9 @@ def _configure_logging() -> None:
     logging.basicConfig(level=level, handlers=[handler])
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     """Entry point: domain errors (a bad ``CSBOT_*`` value too) become one line on stderr and exit 1."""
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a command as Ctrl-C does
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a command as Ctrl-C does
     try:
         _configure_logging()
         app()  # every command loads its settings inside, so a SettingsError lands here

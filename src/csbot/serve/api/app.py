@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import csbot
 from csbot.errors import CsbotError, QuestionError, UnknownDocumentError
-from csbot.serve.api.routers import ask, documents, feedback, health, sources
+from csbot.serve.api.routers import ask, documents, feedback, health, sources, trainer
 from csbot.serve.assistant import Assistant
 from csbot.serve.log_writer import LogWriter
 from csbot.serve.question_log import QuestionLog
@@ -48,7 +48,14 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.exception_handler(CsbotError)(_domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.middleware("http")(_guard)
-    for router in (ask.router, feedback.router, sources.router, documents.router, health.router):
+    for router in (
+        ask.router,
+        feedback.router,
+        sources.router,
+        documents.router,
+        health.router,
+        trainer.router,
+    ):
         app.include_router(router)
     if active.web_dir.is_dir():
         _serve_page(app, active.web_dir)
@@ -80,7 +87,8 @@ async def _domain_error(request: Request, exc: CsbotError) -> JSONResponse:
 
 # Requests are a question and a little context: anything over this is refused before parsing.
 MAX_BODY_BYTES = 256 * 1024
-# The page and the coverage report load only their own files: no inline script, no framing.
+# The pages (chat, coverage report, trainer) load only their own files: no inline script or
+# style, no framing.
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -103,7 +111,7 @@ async def _guard(request: Request, call_next: Any) -> Response:
     response: Response = await call_next(request)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    if request.url.path in ("/", "/coverage"):
+    if request.url.path in ("/", "/coverage", "/trainer"):
         response.headers["Content-Security-Policy"] = PAGE_POLICY
     return response
 

@@ -1,12 +1,13 @@
-"""For trainers: which documents cover a knowledge point, and the syllabus coverage page."""
+"""For trainers: which documents cover a knowledge point, and the coverage report (page and CSV)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 
+from csbot.reports.coverage_page import report_for
 from csbot.reports.syllabus import sources as find_sources
 from csbot.serve.api.deps import AssistantDep, SettingsDep, check_length
 from csbot.serve.api.models import MAX_FIELD_CHARS, SourcesOut
@@ -25,12 +26,17 @@ def sources_of(
     return SourcesOut.from_coverage(q, find_sources(assistant, q))
 
 
-@router.get("/coverage", include_in_schema=False, response_model=None)
-def coverage_page(assistant: AssistantDep) -> FileResponse | JSONResponse:
-    """The report ``csbot coverage`` wrote (503 like every page when the index did not load)."""
-    report = assistant.settings.reports_dir / "coverage.html"
-    if not report.is_file():
-        return JSONResponse(
-            status_code=404, content={"detail": "no coverage report yet; run `csbot coverage`"}
-        )
-    return FileResponse(report, media_type="text/html")
+@router.get("/coverage", include_in_schema=False)
+def coverage_page(assistant: AssistantDep) -> HTMLResponse:
+    """The coverage report of the index being served, in Chinese: built on the first request
+    (or ahead, at start-up) and kept until the index changes. 503 while no index has loaded."""
+    return HTMLResponse(report_for(assistant).html())
+
+
+@router.get("/coverage.csv", include_in_schema=False)
+def coverage_csv(assistant: AssistantDep) -> Response:
+    return Response(
+        report_for(assistant).csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="coverage.csv"'},
+    )

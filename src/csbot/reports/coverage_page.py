@@ -1,0 +1,188 @@
+"""The trainer's coverage report as a page, in Chinese: knowledge points grouped by chapter ×
+documents, cells shaded by strength and linked to the excerpt, a summary per chapter and per
+document, printable. Every text from the corpus is escaped.
+
+Served at ``/coverage`` (built on the first request for each index, then kept) with its styles
+from ``web/coverage.css`` — the page's security policy allows no inline style; the copy
+``csbot coverage`` writes to disk carries the same styles inline, to open as a file.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import weakref
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP
+from csbot.reports.syllabus import REQUIREMENT_KINDS, CoverageRow, coverage, to_csv
+from csbot.serve.assistant import Assistant
+
+CSS_FILE = "coverage.css"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The coverage of one index: rows, and the documents as columns."""
+
+    rows: list[CoverageRow]
+    titles: dict[str, str]  # doc_id → title, in column order
+    material: set[str]  # study material; the other documents only name points
+
+    @property
+    def gaps(self) -> list[CoverageRow]:
+        return [r for r in self.rows if r.gap]
+
+    def html(self, css: str | Path = "/static/coverage.css") -> str:
+        return render(self.rows, self.titles, self.material, css)
+
+    def csv(self) -> str:
+        return to_csv(self.rows, list(self.titles), self.material)
+
+
+def build(assistant: Assistant) -> Report:
+    docs = assistant.documents
+    material = {d for d, info in docs.items() if info.kind not in REQUIREMENT_KINDS}
+    return Report(coverage(assistant), {d: info.title for d, info in docs.items()}, material)
+
+
+_built: weakref.WeakKeyDictionary[Assistant, Report] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def report_for(assistant: Assistant) -> Report:
+    """The report of the index ``assistant`` serves, built once (a new index, after a
+    reload, is a new assistant and gets its own)."""
+    with _lock:
+        if assistant not in _built:
+            _built[assistant] = build(assistant)
+        return _built[assistant]
+
+
+def _shade(strength: float) -> int:
+    """Shade class 1–4 for a covering cell (strength runs from the cover cut-off to 1)."""
+    span = (strength - COVER_OVERLAP) / (1 - COVER_OVERLAP)
+    return max(1, min(4, 1 + int(span * 4)))
+
+
+def render(
+    rows: list[CoverageRow],
+    titles: dict[str, str],
+    material: set[str],
+    css: str | Path = "/static/coverage.css",
+) -> str:
+    """The report. ``titles``: doc_id → title, in column order; ``material``: the doc_ids that
+    are study material (the others — exam syllabus, occupational standard — only name points);
+    ``css``: a URL to link, or a file whose text is inlined."""
+    e = html.escape
+    doc_ids = list(titles)
+    covered = sum(1 for r in rows if not r.gap)
+    head = "".join(
+        f'<th class="doc">{e(titles[d])}<br><small>{"学习材料" if d in material else "要求文件（只提及）"}</small></th>'
+        for d in doc_ids
+    )
+    body: list[str] = []
+    excerpts: list[str] = []
+    for chapter, grouped in groupby(enumerate(rows), key=lambda ir: ir[1].point.group or "其他"):
+        members = list(grouped)
+        done = sum(1 for _, r in members if not r.gap)
+        body.append(
+            f'<tr class="chapter"><th colspan="{len(doc_ids) + 2}">{e(chapter)}'
+            f"<span>覆盖 {done} / {len(members)}</span></th></tr>"
+        )
+        for i, row in members:
+            cells = []
+            for d in doc_ids:
+                cov = row.documents.get(d)
+                if cov is None:
+                    cells.append("<td></td>")
+                    continue
+                anchor = f"p{i}-{d}"
+                if d in material:
+                    cells.append(
+                        f'<td class="c{_shade(cov.strength)}"><a href="#{anchor}">{cov.strength:.2f}</a></td>'
+                    )
+                else:
+                    cells.append(f'<td class="named"><a href="#{anchor}">提及</a></td>')
+                best = cov.sections[0]
+                excerpts.append(
+                    f'<section id="{anchor}"><h3>{e(row.point.point)} — {e(cov.title)}</h3>'
+                    f'<p class="meta">{e(best.section)} · 第 {best.line_start}–{best.line_end} 行 · '
+                    f"强度 {best.strength:.2f}</p><blockquote>{e(best.text)}</blockquote></section>"
+                )
+            status = '<td class="gap">缺口</td>' if row.gap else '<td class="ok">已覆盖</td>'
+            body.append(
+                f'<tr><th class="point">{e(row.point.point)}'
+                f"<small>{e(row.point.source)} 第 {row.point.line} 行</small></th>{''.join(cells)}{status}</tr>"
+            )
+    per_doc = "".join(
+        f"<td>{sum(1 for r in rows if d in r.documents)}</td>"
+        if d not in material
+        else f"<td><b>{sum(1 for r in rows if d in r.material)}</b></td>"
+        for d in doc_ids
+    )
+    style = (
+        f"<style>{Path(css).read_text(encoding='utf-8')}</style>"
+        if isinstance(css, Path)
+        else f'<link rel="stylesheet" href="{e(css)}">'
+    )
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>大纲覆盖报告 · csbot</title>{style}</head>
+<body><header><h1>大纲覆盖报告</h1>
+<p class="lead">共 {len(rows)} 个知识点：<b>{covered}</b> 个有学习材料讲解，<b class="gapword">{len(rows) - covered}</b> 个是缺口。</p>
+<p class="nav"><a href="/coverage.csv">下载 CSV</a> · <a href="/">返回问答</a> · 打印本页即得打印版（已按纸张排版）</p>
+</header>
+<details open><summary>怎么读这张表</summary><ul>
+<li><b>覆盖</b>：某份学习材料里有一段真正讲解了这个知识点——它与知识点语义相近（向量余弦 ≥ {COVER_DENSE:.2f}），并且含有知识点中至少 {COVER_OVERLAP:.0%} 的关键词（越少见的词分量越重）。</li>
+<li>格子里的数字是这份材料中最好的一段的<b>强度</b>：它含有知识点关键词的比例，1.00 表示全部都有；颜色越深越强。点数字可看原文摘录和行号。</li>
+<li><b>提及</b>：考试大纲、职业标准这类要求文件只列出知识点，不讲解，所以不算覆盖；题库（只有题目的列表）也不算。</li>
+<li><b>缺口</b>：没有任何学习材料讲解这个知识点——需要补充材料，或在课上讲。</li>
+</ul></details>
+<table><thead><tr><th>知识点</th>{head}<th>状态</th></tr></thead>
+<tbody>{"".join(body)}</tbody>
+<tfoot><tr><th>覆盖的知识点数</th>{per_doc}<td>{covered} / {len(rows)}</td></tr></tfoot></table>
+<h2>原文摘录</h2>{"".join(excerpts)}</body></html>"""
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """The report against labelled (point, document, covers?) pairs."""
+
+    pairs: int
+    covered_precision: float  # of the pairs the report calls covered, the share labelled so
+    covered_recall: float  # of the pairs labelled covered, the share the report calls covered
+    points: int
+    gap_precision: float  # of the points the report calls gaps, the share labelled gaps
+    gap_recall: float  # of the points labelled gaps, the share the report calls gaps
+
+    def __str__(self) -> str:
+        return (
+            f"against {self.pairs} labelled pairs: covered precision {self.covered_precision:.3f} "
+            f"recall {self.covered_recall:.3f}; over {self.points} points: gap precision "
+            f"{self.gap_precision:.3f} recall {self.gap_recall:.3f}"
+        )
+
+
+def check_labels(report: Report, labels: list[dict[str, object]]) -> LabelCheck:
+    """Compare with ``labels`` (``eval/coverage_labels.jsonl``: point_no 1-based in
+    syllabus order, doc_id, covers). A point is labelled a gap when no document covers it."""
+    tp = fp = fn = 0
+    gold_gap: dict[int, bool] = {}
+    for label in labels:
+        i, doc, gold = int(str(label["point_no"])), str(label["doc_id"]), bool(label["covers"])
+        said = doc in report.rows[i - 1].material
+        tp, fp, fn = tp + (gold and said), fp + (said and not gold), fn + (gold and not said)
+        gold_gap[i] = gold_gap.get(i, True) and not gold
+    said_gap = {i: report.rows[i - 1].gap for i in gold_gap}
+    gtp = sum(gold_gap[i] and said_gap[i] for i in gold_gap)
+    gfp = sum(said_gap[i] and not gold_gap[i] for i in gold_gap)
+    gfn = sum(gold_gap[i] and not said_gap[i] for i in gold_gap)
+
+    def share(a: int, b: int) -> float:
+        return round(a / (a + b), 3) if a + b else 0.0
+
+    return LabelCheck(
+        len(labels), share(tp, fp), share(tp, fn), len(gold_gap), share(gtp, gfp), share(gtp, gfn)
+    )
