@@ -17,7 +17,16 @@ from itertools import groupby
 from pathlib import Path
 
 from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP
-from csbot.reports.syllabus import REQUIREMENT_KINDS, CoverageRow, coverage, to_csv
+from csbot.reports.cover_model import features, fit, load, split_of, write
+from csbot.reports.syllabus import (
+    REQUIREMENT_KINDS,
+    CoverageRow,
+    Found,
+    candidate_hits,
+    coverage,
+    load_syllabus,
+    to_csv,
+)
 from csbot.serve.assistant import Assistant
 
 CSS_FILE = "coverage.css"
@@ -30,13 +39,14 @@ class Report:
     rows: list[CoverageRow]
     titles: dict[str, str]  # doc_id → title, in column order
     material: set[str]  # study material; the other documents only name points
+    cut_off: float | None = None  # the cover model's, when one decided
 
     @property
     def gaps(self) -> list[CoverageRow]:
         return [r for r in self.rows if r.gap]
 
     def html(self, css: str | Path = "/static/coverage.css") -> str:
-        return render(self.rows, self.titles, self.material, css)
+        return render(self.rows, self.titles, self.material, css, self.cut_off)
 
     def csv(self) -> str:
         return to_csv(self.rows, list(self.titles), self.material)
@@ -45,7 +55,9 @@ class Report:
 def build(assistant: Assistant) -> Report:
     docs = assistant.documents
     material = {d for d, info in docs.items() if info.kind not in REQUIREMENT_KINDS}
-    return Report(coverage(assistant), {d: info.title for d, info in docs.items()}, material)
+    model = load(assistant.settings.model)
+    titles = {d: info.title for d, info in docs.items()}
+    return Report(coverage(assistant), titles, material, model.threshold if model else None)
 
 
 _built: weakref.WeakKeyDictionary[Assistant, Report] = weakref.WeakKeyDictionary()
@@ -67,11 +79,25 @@ def _shade(strength: float) -> int:
     return max(1, min(4, 1 + int(span * 4)))
 
 
+def _rule(cut_off: float | None) -> str:
+    """How "covers" was decided, in a sentence a trainer reads."""
+    if cut_off is not None:
+        return (
+            "由一个根据人工标注拟合的模型判断：它综合语义相似度、关键词比例、段落类型等信号，"
+            f"给出“这一段在讲解这个知识点”的概率，≥ {cut_off:.2f} 算覆盖。"
+        )
+    return (
+        f"判断规则：它与知识点语义相近（向量余弦 ≥ {COVER_DENSE:.2f}），并且含有知识点中至少 "
+        f"{COVER_OVERLAP:.0%} 的关键词（越少见的词分量越重）。"
+    )
+
+
 def render(
     rows: list[CoverageRow],
     titles: dict[str, str],
     material: set[str],
     css: str | Path = "/static/coverage.css",
+    cut_off: float | None = None,
 ) -> str:
     """The report. ``titles``: doc_id → title, in column order; ``material``: the doc_ids that
     are study material (the others — exam syllabus, occupational standard — only name points);
@@ -135,7 +161,7 @@ def render(
 <p class="nav"><a href="/coverage.csv">下载 CSV</a> · <a href="/">返回问答</a> · 打印本页即得打印版（已按纸张排版）</p>
 </header>
 <details open><summary>怎么读这张表</summary><ul>
-<li><b>覆盖</b>：某份学习材料里有一段真正讲解了这个知识点——它与知识点语义相近（向量余弦 ≥ {COVER_DENSE:.2f}），并且含有知识点中至少 {COVER_OVERLAP:.0%} 的关键词（越少见的词分量越重）。</li>
+<li><b>覆盖</b>：某份学习材料里有一段真正讲解了这个知识点。{_rule(cut_off)}</li>
 <li>格子里的数字是这份材料中最好的一段的<b>强度</b>：它含有知识点关键词的比例，1.00 表示全部都有；颜色越深越强。点数字可看原文摘录和行号。</li>
 <li><b>提及</b>：考试大纲、职业标准这类要求文件只列出知识点，不讲解，所以不算覆盖；题库（只有题目的列表）也不算。</li>
 <li><b>缺口</b>：没有任何学习材料讲解这个知识点——需要补充材料，或在课上讲。</li>
@@ -186,3 +212,35 @@ def check_labels(report: Report, labels: list[dict[str, object]]) -> LabelCheck:
     return LabelCheck(
         len(labels), share(tp, fp), share(tp, fn), len(gold_gap), share(gtp, gfp), share(gtp, gfn)
     )
+
+
+def fit_labels(assistant: Assistant, labels: list[dict[str, object]], path: Path) -> str:
+    """Fit the cover model on the labelled pairs of the ``dev`` points (study material only:
+    requirement documents never cover) and write it to ``path``; a line saying what was fitted."""
+    points = load_syllabus(assistant.settings.corpus_dir)
+    found: dict[int, Found] = {}
+    x, y = [], []
+    for label in labels:
+        i, doc_id = int(str(label["point_no"])), str(label["doc_id"])
+        point = points[i - 1]
+        if split_of(point.point) != "dev" or assistant.documents[doc_id].kind in REQUIREMENT_KINDS:
+            continue
+        if i not in found:
+            found[i] = candidate_hits(assistant, point.point, exclude=(point.source, point.line))
+        query, hits = found[i]
+        x.append(features(assistant, query, [h for h in hits if h.passage.doc_id == doc_id]))
+        y.append(bool(label["covers"]))
+    model = fit(x, y, assistant.settings.model)
+    write(model, path)
+    return (
+        f"cover model for {model.model}: {len(y)} dev pairs ({sum(y)} covered), C {model.report['C']}, "
+        f"cross-validated Brier {model.report['cv_brier']}, cut-off {model.threshold} -> {path}"
+    )
+
+
+def check_split(report: Report, labels: list[dict[str, object]]) -> list[str]:
+    """:func:`check_labels` on the ``dev`` points, the ``test`` points and all of them."""
+    by_split: dict[str, list[dict[str, object]]] = {"dev": [], "test": []}
+    for label in labels:
+        by_split[split_of(report.rows[int(str(label["point_no"])) - 1].point.point)].append(label)
+    return [f"{name:4} {check_labels(report, rows)}" for name, rows in (*by_split.items(), ("all", labels))]

@@ -20,6 +20,8 @@ from pathlib import Path
 from csbot.answer.confidence import covers
 from csbot.errors import CorpusError
 from csbot.records import Hit
+from csbot.reports import cover_model
+from csbot.search.query import Query
 from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
 
@@ -76,27 +78,36 @@ class CoverageRow:
         return not self.material
 
 
-def covering_hits(
-    assistant: Assistant, point: str, exclude: tuple[str, int] | None = None
-) -> list[tuple[Hit, float]]:
-    """The passages that cover ``point``, with their strength (IDF-weighted term coverage).
+Found = tuple[Query, list[Hit]]
 
-    ``exclude`` is a (doc_id, raw line) whose passage does not count (where a point was taken from).
-    """
+
+def candidate_hits(assistant: Assistant, point: str, exclude: tuple[str, int] | None = None) -> Found:
+    """``point`` read as a query, and its search hits that could cover it: not question lists,
+    nor the passage ``exclude`` (doc_id, raw line) points at when it states the point itself."""
     text = assistant.check_question(point)
     query = assistant.retriever.analyse(text)
-    out = []
-    for hit in assistant.retriever.search(query, k=SEARCH_DEPTH):
-        p = hit.passage
-        if p.kind in NAMING_KINDS:  # a question list names a point without teaching it
-            continue
-        if (
+    hits = [
+        hit
+        for hit in assistant.retriever.search(query, k=SEARCH_DEPTH)
+        if hit.passage.kind not in NAMING_KINDS
+        and not (
             exclude
-            and p.doc_id == exclude[0]
-            and p.line_start <= exclude[1] <= p.line_end
-            and _names(p.text, text)
-        ):
-            continue
+            and hit.passage.doc_id == exclude[0]
+            and hit.passage.line_start <= exclude[1] <= hit.passage.line_end
+            and _names(hit.passage.text, text)
+        )
+    ]
+    return query, hits
+
+
+def covering_hits(
+    assistant: Assistant, point: str, exclude: tuple[str, int] | None = None, found: Found | None = None
+) -> list[tuple[Hit, float]]:
+    """The passages that cover ``point`` by :func:`covers`, with their strength (IDF-weighted
+    term coverage)."""
+    query, hits = found or candidate_hits(assistant, point, exclude)
+    out = []
+    for hit in hits:
         strength = assistant.retriever.overlap(query, hit.passage.text)
         if covers(hit, strength):
             out.append((hit, round(strength, 3)))
@@ -109,11 +120,11 @@ def _names(passage_text: str, point: str) -> bool:
 
 
 def sources(
-    assistant: Assistant, point: str, exclude: tuple[str, int] | None = None
+    assistant: Assistant, point: str, exclude: tuple[str, int] | None = None, found: Found | None = None
 ) -> list[DocumentCoverage]:
     """Every document that covers ``point``, grouped, strongest first; each section once."""
     grouped: dict[str, list[SectionHit]] = {}
-    for hit, strength in covering_hits(assistant, point, exclude):
+    for hit, strength in covering_hits(assistant, point, exclude, found):
         p = hit.passage
         grouped.setdefault(p.doc_id, []).append(
             SectionHit(p.section, p.text, p.line_start, p.line_end, strength)
@@ -141,17 +152,46 @@ def load_syllabus(corpus_dir: Path) -> list[SyllabusPoint]:
 
 
 def coverage(assistant: Assistant) -> list[CoverageRow]:
-    """For every syllabus point, the documents that cover it."""
+    """For every syllabus point, the documents that cover it: study material by the fitted
+    cover model when one ships for the embedding model (:mod:`csbot.reports.cover_model`),
+    else by :func:`covers`; requirement documents by :func:`covers` (they name points)."""
+    model = cover_model.load(assistant.settings.model)
     rows = []
     for point in load_syllabus(assistant.settings.corpus_dir):
         row = CoverageRow(point)
-        for doc in sources(assistant, point.point, exclude=(point.source, point.line)):
-            row.documents[doc.doc_id] = doc
-            info = assistant.documents.get(doc.doc_id)
+        found = candidate_hits(assistant, point.point, exclude=(point.source, point.line))
+        docs = {d.doc_id: d for d in sources(assistant, point.point, found=found)}
+        if model is not None:
+            query, hits = found
+            for doc_id, doc_info in assistant.documents.items():
+                mine = [h for h in hits if h.passage.doc_id == doc_id]
+                if doc_info.kind in REQUIREMENT_KINDS:
+                    continue
+                if (
+                    not mine
+                    or model.probability(cover_model.features(assistant, query, mine)) < model.threshold
+                ):
+                    docs.pop(doc_id, None)
+                elif doc_id not in docs:
+                    docs[doc_id] = _best_passage(assistant, query, mine)
+        for doc_id, doc in docs.items():
+            row.documents[doc_id] = doc
+            info = assistant.documents.get(doc_id)
             if info is not None and info.kind not in REQUIREMENT_KINDS:
-                row.material.add(doc.doc_id)
+                row.material.add(doc_id)
         rows.append(row)
     return rows
+
+
+def _best_passage(assistant: Assistant, query: Query, hits: list[Hit]) -> DocumentCoverage:
+    """A document the cover model says covers the point, shown by its closest passage."""
+    best = max(hits, key=lambda h: h.dense_score)
+    p = best.passage
+    strength = round(assistant.retriever.overlap(query, p.text), 3)
+    title = assistant.documents[p.doc_id].title
+    return DocumentCoverage(
+        p.doc_id, title, strength, (SectionHit(p.section, p.text, p.line_start, p.line_end, strength),)
+    )
 
 
 def to_csv(rows: list[CoverageRow], doc_ids: list[str], material: set[str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import json
 import os
 import signal
 import sys
@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from csbot.errors import CsbotError, QuestionError, SettingsError
+from csbot.errors import CsbotError, QuestionError
 from csbot.records import Answer
-from csbot.serve.terminal import print_answer, print_gaps, say, say_json
+from csbot.serve.terminal import configure_logging, print_answer, print_gaps, say, say_json
 from csbot.settings import Settings, load_settings, quiet_offline_env
 
 app = typer.Typer(
@@ -270,30 +270,38 @@ def coverage_report(
         Path | None,
         typer.Option(help="Labelled (point, document, covers?) pairs to measure the report against."),
     ] = None,
+    fit: Annotated[
+        Path | None, typer.Option(help="First fit the cover model on the dev points of these labels.")
+    ] = None,
 ) -> None:
     """Decide for every syllabus point which documents cover it; write the report (HTML, to
     open as a file) and a CSV. ``csbot serve`` shows the same report at /coverage by itself."""
-    import json
+    from importlib import resources
 
-    from csbot.reports.coverage_page import CSS_FILE, build, check_labels
+    from csbot.reports import coverage_page as page
+    from csbot.reports.cover_model import COVER_FILE
     from csbot.serve.assistant import Assistant
 
     settings = _settings()
     out = out or settings.reports_dir
-    report = build(Assistant(settings))
+    assistant = Assistant(settings)
+    if fit is not None:
+        with resources.as_file(resources.files("csbot.data").joinpath(COVER_FILE)) as path:
+            say(page.fit_labels(assistant, _jsonl(fit), path))
+    report = page.build(assistant)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "coverage.html").write_text(report.html(settings.web_dir / CSS_FILE), encoding="utf-8")
+    (out / "coverage.html").write_text(report.html(settings.web_dir / page.CSS_FILE), encoding="utf-8")
     (out / "coverage.csv").write_text(report.csv(), encoding="utf-8")
     gaps = [r.point.point for r in report.gaps]
-    say(
-        f"{len(report.rows)} points; {len(report.rows) - len(gaps)} covered, {len(gaps)} gaps "
-        f"-> {out}/coverage.html, coverage.csv"
-    )
-    if check is not None:
-        labels = [json.loads(line) for line in check.read_text(encoding="utf-8").splitlines() if line.strip()]
-        say(str(check_labels(report, labels)))
+    say(f"{len(report.rows)} points; {len(report.rows) - len(gaps)} covered, {len(gaps)} gaps -> {out}")
+    for line in page.check_split(report, _jsonl(check)) if check is not None else []:
+        say(line)
     for g in gaps:
         say(f"  gap: {g}")
+
+
+def _jsonl(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @app.command()
@@ -375,21 +383,11 @@ def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if pres
     say(f"model ready at {path}")
 
 
-def _configure_logging() -> None:
-    raw = os.environ.get("CSBOT_LOG", "")
-    if (level := raw.strip().upper() or "WARNING") not in logging.getLevelNamesMapping():
-        raise SettingsError(f"CSBOT_LOG must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
-    handler = logging.StreamHandler()
-    handler.setLevel(level)  # on the handler: bm25s sets its own logger to DEBUG on import
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
-
-
 def main() -> None:
     """Entry point: domain errors (a bad ``CSBOT_*`` value too) become one line on stderr and exit 1."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a command as Ctrl-C does
     try:
-        _configure_logging()
+        configure_logging(os.environ.get("CSBOT_LOG", ""))
         app()  # every command loads its settings inside, so a SettingsError lands here
     except CsbotError as exc:
         say(f"error: {exc}", err=True)

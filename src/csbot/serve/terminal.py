@@ -10,12 +10,14 @@ so it cannot forge extra lines.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from pathlib import Path
 
 import typer
 
+from csbot.errors import SettingsError
 from csbot.records import Answer
 from csbot.serve.question_log import GapGroup, Unhelpful
 
@@ -104,3 +106,13 @@ def print_gaps(count: int, path: Path, groups: list[GapGroup], marks: list[Unhel
         )
     if not marks:
         say("  (none)")
+
+
+def configure_logging(raw: str) -> None:
+    """Log records at the level ``CSBOT_LOG`` names (``raw``; default WARNING) to stderr."""
+    if (level := raw.strip().upper() or "WARNING") not in logging.getLevelNamesMapping():
+        raise SettingsError(f"CSBOT_LOG must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    handler = logging.StreamHandler()
+    handler.setLevel(level)  # on the handler: bm25s sets its own logger to DEBUG on import
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
