@@ -58,3 +58,11 @@ def fake_index(env: Settings) -> Settings:
     """The real corpus indexed with the fake embedder."""
     build_index(env, HashEmbedder())
     return env
+
+
+def rebuild_and_hash(settings: Settings):  # type: ignore[no-untyped-def]
+    """What csbot add / remove take besides the files: the rebuild (fake embedder) and how
+    to read the serving index's corpus hash."""
+    from csbot.index.store import open_store
+
+    return lambda: build_index(settings, HashEmbedder()), open_store(settings).corpus_hash

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from csbot.embed.fake import HashEmbedder
+from conftest import rebuild_and_hash
 from csbot.errors import CorpusError
-from csbot.index.build import build_index
 from csbot.index.manifest import read_manifest
-from csbot.index.store import open_store
 from csbot.ingest.corpus import load_corpus
 from csbot.ingest.documents import add_documents, decode_text, document_text, infer_script, remove_document
 from csbot.ingest.journal import LOCK
@@ -28,13 +26,8 @@ from csbot.settings import Settings
 BREAK_WORDS = "接听电话应在铃响三声之内，并主动问候客户。客服人员应着装整洁，保持微笑，耐心倾听客户的问题。"
 
 
-def _rebuild(settings: Settings):  # type: ignore[no-untyped-def]
-    """What add/remove take: the rebuild, and the serving index's corpus hash."""
-    return lambda: build_index(settings, HashEmbedder()), open_store(settings).corpus_hash
-
-
 def _served(settings: Settings):  # type: ignore[no-untyped-def]
-    return open_store(settings).corpus_hash
+    return rebuild_and_hash(settings)[1]
 
 
 def _snapshot(settings: Settings) -> dict[str, str]:
@@ -174,7 +167,9 @@ def test_add_docx_and_gbk_text_then_remove(fake_index: Settings, tmp_path: Path)
     d.add_paragraph("客户服务管理师二级：服务补救")
     d.add_paragraph("服务补救是指企业在服务失误发生后，针对客户的抱怨所采取的及时有效的补救措施。")
     d.save(str(tmp_path / "recovery.docx"))
-    added = add_documents(fake_index.corpus_dir, [gbk, tmp_path / "recovery.docx"], *_rebuild(fake_index))
+    added = add_documents(
+        fake_index.corpus_dir, [gbk, tmp_path / "recovery.docx"], *rebuild_and_hash(fake_index)
+    )
     assert [a.doc_id for a in added] == ["notes", "recovery"]
     assert added[1].level == "二级" and added[0].kind == "study-notes"
     assert (fake_index.corpus_dir / "notes.txt").read_text(encoding="utf-8").startswith("客户服务礼仪要点")
@@ -182,7 +177,7 @@ def test_add_docx_and_gbk_text_then_remove(fake_index: Settings, tmp_path: Path)
     answer = Assistant(fake_index).ask("接听电话应在铃响几声之内?", mode="bm25")
     assert answer.citations[0].doc_id == "notes" and "三声之内" in (answer.answer or "")
 
-    remove_document(fake_index.corpus_dir, "notes", *_rebuild(fake_index))
+    remove_document(fake_index.corpus_dir, "notes", *rebuild_and_hash(fake_index))
     assert not (fake_index.corpus_dir / "notes.txt").exists()
     assert "notes" not in read_manifest(fake_index.index_dir)["documents"]
 
@@ -206,7 +201,7 @@ def test_unreadable_files_are_refused_and_nothing_changes(
     good.write_text("客户服务礼仪要点\n" + BREAK_WORDS, encoding="utf-8")
     before = _snapshot(fake_index)
     with pytest.raises(CorpusError, match=message):
-        add_documents(fake_index.corpus_dir, [good, bad], *_rebuild(fake_index))
+        add_documents(fake_index.corpus_dir, [good, bad], *rebuild_and_hash(fake_index))
     assert _snapshot(fake_index) == before
 
 

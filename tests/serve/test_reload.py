@@ -9,19 +9,15 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from conftest import rebuild_and_hash
 from csbot.embed.fake import HashEmbedder
 from csbot.index.build import build_index
 from csbot.index.manifest import MANIFEST
-from csbot.index.store import open_store
 from csbot.ingest.documents import add_documents, remove_document
 from csbot.serve.api.app import create_app
 from csbot.settings import Settings
 
 NOTES = "客户服务礼仪要点\n接听电话应在铃响三声之内，并主动问候客户，报出单位名称。\n"
-
-
-def _change(settings: Settings):  # type: ignore[no-untyped-def]
-    return lambda: build_index(settings, HashEmbedder()), open_store(settings).corpus_hash
 
 
 def _doc_ids(client: TestClient) -> list[str]:
@@ -33,13 +29,13 @@ def test_add_and_remove_are_served_without_a_restart(fake_index: Settings, tmp_p
     notes.write_text(NOTES, encoding="utf-8")
     with TestClient(create_app(fake_index)) as client:
         assert "notes" not in _doc_ids(client)
-        add_documents(fake_index.corpus_dir, [notes], *_change(fake_index))
+        add_documents(fake_index.corpus_dir, [notes], *rebuild_and_hash(fake_index))
         assert "notes" in _doc_ids(client)
         body = client.post("/api/ask", json={"question": "接听电话应在铃响几声之内?"}).json()
         assert "notes" in [c["doc_id"] for c in body["citations"]]
         assert client.get("/api/documents/notes", params={"start": 1, "end": 2}).status_code == 200
 
-        remove_document(fake_index.corpus_dir, "notes", *_change(fake_index))
+        remove_document(fake_index.corpus_dir, "notes", *rebuild_and_hash(fake_index))
         assert "notes" not in _doc_ids(client)
         assert client.get("/api/documents/notes").status_code == 404  # was a 503 from the old index
         body = client.post("/api/ask", json={"question": "接听电话应在铃响几声之内?"}).json()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from importlib import resources
@@ -89,12 +90,7 @@ class Calibration:
     report: dict[str, Any]
 
     def probability(self, signals: Signals) -> float:
-        """``σ(b + Σ wᵢ·(xᵢ − μᵢ)/sᵢ)``, rounded to 4 places so answers are byte-stable."""
-        x = signals.vector()
-        z = self.intercept + sum(
-            w * (v - m) / s for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
-        )
-        return round(1.0 / (1.0 + math.exp(-z)), 4)
+        return logistic(signals.vector(), self.mean, self.scale, self.coef, self.intercept)
 
     def outcome(self, p: float) -> Outcome:
         if p >= self.confident:
@@ -105,19 +101,38 @@ class Calibration:
         return asdict(self)
 
 
+def logistic(
+    x: Sequence[float],
+    mean: Sequence[float],
+    scale: Sequence[float],
+    coef: Sequence[float],
+    intercept: float,
+) -> float:
+    """``σ(b + Σ wᵢ·(xᵢ − μᵢ)/sᵢ)`` — a logistic regression over standardised features, as
+    ``csbot calibrate`` and ``csbot coverage --fit`` store them — rounded to 4 places so
+    answers are byte-stable."""
+    z = intercept + sum(w * (v - m) / s for w, v, m, s in zip(coef, x, mean, scale, strict=True))
+    return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+def shipped_models(file: str, features: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of a model file in ``csbot/data`` fitted on ``features`` (a row fitted on
+    other features is not usable), list fields as tuples; none when the file is absent."""
+    try:
+        text = resources.files("csbot.data").joinpath(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    rows = [
+        {**row, **{k: tuple(row[k]) for k in ("features", "mean", "scale", "coef")}}
+        for row in json.loads(text).get("models", [])
+    ]
+    return [row for row in rows if row["features"] == features]
+
+
 @load_once
 def _calibrations() -> dict[str, Calibration]:
     """Every calibration shipped in ``data/confidence.json``, by model."""
-    try:
-        text = resources.files("csbot.data").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    out = {}
-    for row in json.loads(text).get("models", []):
-        row = {**row, **{k: tuple(row[k]) for k in ("features", "mean", "scale", "coef")}}
-        if row["features"] == FEATURES:  # fitted on other signals: not usable
-            out[row["model"]] = Calibration(**row)
-    return out
+    return {row["model"]: Calibration(**row) for row in shipped_models(CALIBRATION_FILE, FEATURES)}
 
 
 def calibration_for(model: str) -> Calibration | None:

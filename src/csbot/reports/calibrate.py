@@ -19,6 +19,8 @@ The result is written to ``data/confidence.json`` under the embedding model's na
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,43 +34,75 @@ CONFIDENT_PRECISION = 0.90
 MARGIN = 0.05  # the likely cut-off sits this far above the highest off-topic probability
 
 
-def fit(examples: list[Example], model: str) -> Calibration:
-    """The cross-validated logistic regression and its cut-offs (see the module docstring)."""
+@dataclass(frozen=True)
+class LogisticFit:
+    """A logistic regression over standardised features, as the model files store it."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    c: float  # the regularisation chosen
+    brier: float  # its cross-validated Brier score
+    cv_p: list[float]  # the cross-validated probability of each example
+
+
+def fit_logistic(
+    x: Sequence[Sequence[float]], y: list[int], c_grid: tuple[float, ...], class_weight: str | None = None
+) -> LogisticFit:
+    """Standardise ``x``, choose ``C`` from ``c_grid`` by the Brier score of
+    :data:`FOLDS`-fold cross-validated probabilities, and fit on all of ``x``."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    x = np.array([e.signals.vector() for e in examples], dtype=np.float64)
-    y = np.array([1 if e.right else 0 for e in examples])
-    mean, scale = x.mean(axis=0), x.std(axis=0)
+    xa, ya = np.array(x, dtype=np.float64), np.array(y)
+    mean, scale = xa.mean(axis=0), xa.std(axis=0)
     scale[scale < 1e-6] = 1.0  # a signal that never varies here carries no weight
-    z = (x - mean) / scale
+    z = (xa - mean) / scale
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
+
+    def model(c: float) -> LogisticRegression:
+        return LogisticRegression(C=c, class_weight=class_weight, max_iter=1000)
+
     best: tuple[float, float, Any] | None = None
-    for c in C_GRID:
-        p = cross_val_predict(LogisticRegression(C=c, max_iter=1000), z, y, cv=folds, method="predict_proba")[
-            :, 1
-        ]
-        brier = float(np.mean((p - y) ** 2))
+    for c in c_grid:
+        p = cross_val_predict(model(c), z, ya, cv=folds, method="predict_proba")[:, 1]
+        brier = float(np.mean((p - ya) ** 2))
         if best is None or brier < best[0] - 1e-9:
             best = (brier, c, p)
     assert best is not None
     brier, c, cv_p = best
-    final = LogisticRegression(C=c, max_iter=1000).fit(z, y)
-    likely, confident = cut_offs(examples, [float(v) for v in cv_p])
-    report = {
-        "trained_on": len(examples),
-        "positives": int(y.sum()),
-        "C": c,
-        "cv": calibration_figures([(float(p), float(t)) for p, t in zip(cv_p, y, strict=True)]),
-    }
-    return Calibration(
-        model=model,
-        features=FEATURES,
+    final = model(c).fit(z, ya)
+    return LogisticFit(
         mean=tuple(round(float(v), 6) for v in mean),
         scale=tuple(round(float(v), 6) for v in scale),
         coef=tuple(round(float(v), 6) for v in final.coef_[0]),
         intercept=round(float(final.intercept_[0]), 6),
+        c=c,
+        brier=brier,
+        cv_p=[float(v) for v in cv_p],
+    )
+
+
+def fit(examples: list[Example], model: str) -> Calibration:
+    """The cross-validated logistic regression and its cut-offs (see the module docstring)."""
+    y = [1 if e.right else 0 for e in examples]
+    lr = fit_logistic([e.signals.vector() for e in examples], y, C_GRID)
+    likely, confident = cut_offs(examples, lr.cv_p)
+    report = {
+        "trained_on": len(examples),
+        "positives": sum(y),
+        "C": lr.c,
+        "cv": calibration_figures([(p, float(t)) for p, t in zip(lr.cv_p, y, strict=True)]),
+    }
+    return Calibration(
+        model=model,
+        features=FEATURES,
+        mean=lr.mean,
+        scale=lr.scale,
+        coef=lr.coef,
+        intercept=lr.intercept,
         likely=likely,
         confident=confident,
         report=report,
@@ -93,7 +127,13 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
 
 def write(calibration: Calibration, path: Path) -> None:
     """Put ``calibration`` into the calibration file, replacing the one for the same model."""
+    write_model(calibration.to_dict(), path)
+
+
+def write_model(row: dict[str, Any], path: Path) -> None:
+    """Put a fitted model's ``row`` into a model file, replacing the row for the same
+    embedding model (``row["model"]``)."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"models": []}
-    models = [m for m in data.get("models", []) if m.get("model") != calibration.model]
-    data["models"] = [*models, calibration.to_dict()]
+    models = [m for m in data.get("models", []) if m.get("model") != row["model"]]
+    data["models"] = [*models, row]
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

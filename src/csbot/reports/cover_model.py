@@ -17,14 +17,13 @@ model's name; without a model for the embedding model in use, the rule of
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from csbot.answer.confidence import logistic, shipped_models
 from csbot.records import Hit
+from csbot.reports.calibrate import fit_logistic, write_model
 from csbot.search.query import Query
 from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
@@ -68,43 +67,23 @@ class CoverModel:
     report: dict[str, Any]
 
     def probability(self, x: tuple[float, ...]) -> float:
-        z = self.intercept + sum(
-            w * (v - m) / s for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
-        )
-        return round(1.0 / (1.0 + math.exp(-z)), 4)
+        return logistic(x, self.mean, self.scale, self.coef, self.intercept)
 
 
 def load(model: str) -> CoverModel | None:
     """The shipped cover model for the embedding ``model``, or None."""
-    try:
-        text = resources.files("csbot.data").joinpath(COVER_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    for row in json.loads(text).get("models", []):
-        row = {**row, **{k: tuple(row[k]) for k in ("features", "mean", "scale", "coef")}}
-        if row["model"] == model and row["features"] == FEATURES:
-            return CoverModel(**row)
-    return None
+    rows = [row for row in shipped_models(COVER_FILE, FEATURES) if row["model"] == model]
+    return CoverModel(**rows[0]) if rows else None
 
 
 def fit(x: list[tuple[float, ...]], y: list[bool], model: str) -> CoverModel:
-    """The cross-validated logistic regression and its cut-off (module docstring)."""
+    """The cross-validated logistic regression (as :func:`csbot.reports.calibrate.fit_logistic`
+    fits answering confidence; classes balanced, since few pairs are covered) and its cut-off."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    xa, ya = np.array(x, dtype=np.float64), np.array(y, dtype=int)
-    mean, scale = xa.mean(axis=0), xa.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    z = (xa - mean) / scale
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    scored = []
-    for c in C_GRID:
-        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=1000)
-        p = cross_val_predict(clf, z, ya, cv=folds, method="predict_proba")[:, 1]
-        scored.append((float(np.mean((p - ya) ** 2)), c, p))
-    brier, c, cv_p = min(scored, key=lambda s: s[0])
-    final = LogisticRegression(C=c, class_weight="balanced", max_iter=1000).fit(z, ya)
+    ya = np.array(y, dtype=int)
+    lr = fit_logistic(x, [int(v) for v in y], C_GRID, class_weight="balanced")
+    cv_p = np.array(lr.cv_p)
 
     def f1_both(t: float) -> float:
         said = cv_p >= t
@@ -122,18 +101,15 @@ def fit(x: list[tuple[float, ...]], y: list[bool], model: str) -> CoverModel:
     return CoverModel(
         model=model,
         features=FEATURES,
-        mean=tuple(round(float(v), 6) for v in mean),
-        scale=tuple(round(float(v), 6) for v in scale),
-        coef=tuple(round(float(v), 6) for v in final.coef_[0]),
-        intercept=round(float(final.intercept_[0]), 6),
+        mean=lr.mean,
+        scale=lr.scale,
+        coef=lr.coef,
+        intercept=lr.intercept,
         threshold=float(threshold),
-        report={"trained_on": len(y), "positives": int(ya.sum()), "C": c, "cv_brier": round(brier, 4)},
+        report={"trained_on": len(y), "positives": int(ya.sum()), "C": lr.c, "cv_brier": round(lr.brier, 4)},
     )
 
 
 def write(cover: CoverModel, path: Path) -> None:
     """Put ``cover`` into the cover-model file, replacing the one for the same model."""
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"models": []}
-    models = [m for m in data.get("models", []) if m.get("model") != cover.model]
-    data["models"] = [*models, asdict(cover)]
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_model(asdict(cover), path)
