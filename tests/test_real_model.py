@@ -150,17 +150,16 @@ def test_coverage_agrees_with_the_labelled_pairs(assistant: Assistant) -> None:
     """The shipped cover model on the labelled points it was not fitted on (the test split):
     measured gap precision and recall 0.833 each, covered 0.467 each (the README's table)."""
     from csbot.reports.cover_model import split_of
-    from csbot.reports.coverage_page import build, check_labels
+    from csbot.reports.coverage_page import build, check_labels, load_labels
 
     report = build(assistant)
     assert report.cut_off is not None  # the fitted model decides, not the fallback rule
-    labels = [
-        json.loads(line)
-        for line in (Path(__file__).resolve().parents[1] / "eval" / "coverage_labels.jsonl").open(
-            encoding="utf-8"
-        )
-    ]
-    test = [lb for lb in labels if split_of(report.rows[lb["point_no"] - 1].point.point) == "test"]
+    labels = load_labels(
+        Path(__file__).resolve().parents[1] / "eval" / "coverage_labels.jsonl",
+        len(report.rows),
+        set(assistant.documents),
+    )
+    test = [lb for lb in labels if split_of(report.rows[lb.point_no - 1].point.point) == "test"]
     check = check_labels(report, test)
     assert check.gap_precision >= 0.8 and check.gap_recall >= 0.8
     assert check.covered_precision >= 0.4 and check.covered_recall >= 0.4

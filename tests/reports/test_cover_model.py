@@ -45,3 +45,25 @@ def test_points_split_by_their_text() -> None:
         "dev",
         "test",
     }
+
+
+def test_bad_label_files_are_one_line_errors(tmp_path: Path) -> None:
+    import pytest
+
+    from csbot.errors import CsbotError
+    from csbot.reports.coverage_page import load_labels
+
+    docs = {"basics-notes"}
+    with pytest.raises(CsbotError, match="cannot read labels"):
+        load_labels(tmp_path / "missing.jsonl", 71, docs)
+    for line, message in (
+        ("{bad", "not a labelled pair"),
+        ('{"point_no": 99, "doc_id": "basics-notes", "covers": true}', "point_no must be 1–71"),
+        ('{"point_no": 1, "doc_id": "elsewhere", "covers": true}', "doc_id one of the corpus"),
+        ('{"point_no": 1, "doc_id": "basics-notes", "covers": "yes"}', "covers true or false"),
+    ):
+        (tmp_path / "labels.jsonl").write_text(line + "\n", encoding="utf-8")
+        with pytest.raises(CsbotError, match=message):
+            load_labels(tmp_path / "labels.jsonl", 71, docs)
+    (tmp_path / "labels.jsonl").write_text('{"point_no": 1, "doc_id": "basics-notes", "covers": false}\n')
+    assert load_labels(tmp_path / "labels.jsonl", 71, docs)[0].covers is False

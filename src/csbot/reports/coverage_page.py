@@ -10,6 +10,7 @@ from ``web/coverage.css`` — the page's security policy allows no inline style;
 from __future__ import annotations
 
 import html
+import json
 import threading
 import weakref
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from itertools import groupby
 from pathlib import Path
 
 from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP
+from csbot.errors import CsbotError
 from csbot.reports.cover_model import features, fit, load, split_of, write
 from csbot.reports.syllabus import (
     REQUIREMENT_KINDS,
@@ -191,13 +193,46 @@ class LabelCheck:
         )
 
 
-def check_labels(report: Report, labels: list[dict[str, object]]) -> LabelCheck:
+@dataclass(frozen=True)
+class CoverLabel:
+    """One labelled pair of ``eval/coverage_labels.jsonl``."""
+
+    point_no: int  # 1-based, in the order of syllabus.toml
+    doc_id: str
+    covers: bool
+
+
+def load_labels(path: Path, points: int, doc_ids: set[str]) -> list[CoverLabel]:
+    """The labelled pairs in ``path``; a one-line error for a file that cannot be read or a
+    row that is not a pair of this syllabus (``points`` points) and corpus."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CsbotError(f"cannot read labels {path}: {exc.strerror}") from exc
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            label = CoverLabel(int(row["point_no"]), str(row["doc_id"]), row["covers"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CsbotError(f"{path}:{n}: not a labelled pair ({exc})") from exc
+        if not (1 <= label.point_no <= points and label.doc_id in doc_ids and isinstance(label.covers, bool)):
+            raise CsbotError(
+                f"{path}:{n}: point_no must be 1–{points}, doc_id one of the corpus, covers true or false"
+            )
+        out.append(label)
+    return out
+
+
+def check_labels(report: Report, labels: list[CoverLabel]) -> LabelCheck:
     """Compare with ``labels`` (``eval/coverage_labels.jsonl``: point_no 1-based in
     syllabus order, doc_id, covers). A point is labelled a gap when no document covers it."""
     tp = fp = fn = 0
     gold_gap: dict[int, bool] = {}
     for label in labels:
-        i, doc, gold = int(str(label["point_no"])), str(label["doc_id"]), bool(label["covers"])
+        i, doc, gold = label.point_no, label.doc_id, label.covers
         said = doc in report.rows[i - 1].material
         tp, fp, fn = tp + (gold and said), fp + (said and not gold), fn + (gold and not said)
         gold_gap[i] = gold_gap.get(i, True) and not gold
@@ -214,14 +249,14 @@ def check_labels(report: Report, labels: list[dict[str, object]]) -> LabelCheck:
     )
 
 
-def fit_labels(assistant: Assistant, labels: list[dict[str, object]], path: Path) -> str:
+def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> str:
     """Fit the cover model on the labelled pairs of the ``dev`` points (study material only:
     requirement documents never cover) and write it to ``path``; a line saying what was fitted."""
     points = load_syllabus(assistant.settings.corpus_dir)
     found: dict[int, Found] = {}
     x, y = [], []
     for label in labels:
-        i, doc_id = int(str(label["point_no"])), str(label["doc_id"])
+        i, doc_id = label.point_no, label.doc_id
         point = points[i - 1]
         if split_of(point.point) != "dev" or assistant.documents[doc_id].kind in REQUIREMENT_KINDS:
             continue
@@ -229,7 +264,7 @@ def fit_labels(assistant: Assistant, labels: list[dict[str, object]], path: Path
             found[i] = candidate_hits(assistant, point.point, exclude=(point.source, point.line))
         query, hits = found[i]
         x.append(features(assistant, query, [h for h in hits if h.passage.doc_id == doc_id]))
-        y.append(bool(label["covers"]))
+        y.append(label.covers)
     model = fit(x, y, assistant.settings.model)
     write(model, path)
     return (
@@ -238,9 +273,9 @@ def fit_labels(assistant: Assistant, labels: list[dict[str, object]], path: Path
     )
 
 
-def check_split(report: Report, labels: list[dict[str, object]]) -> list[str]:
+def check_split(report: Report, labels: list[CoverLabel]) -> list[str]:
     """:func:`check_labels` on the ``dev`` points, the ``test`` points and all of them."""
-    by_split: dict[str, list[dict[str, object]]] = {"dev": [], "test": []}
+    by_split: dict[str, list[CoverLabel]] = {"dev": [], "test": []}
     for label in labels:
-        by_split[split_of(report.rows[int(str(label["point_no"])) - 1].point.point)].append(label)
+        by_split[split_of(report.rows[label.point_no - 1].point.point)].append(label)
     return [f"{name:4} {check_labels(report, rows)}" for name, rows in (*by_split.items(), ("all", labels))]

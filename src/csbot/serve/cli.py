@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -285,23 +284,25 @@ def coverage_report(
     settings = _settings()
     out = out or settings.reports_dir
     assistant = Assistant(settings)
+    points = len(page.load_syllabus(settings.corpus_dir))
+
+    def labels(path: Path) -> list[page.CoverLabel]:
+        return page.load_labels(path, points, set(assistant.documents))
+
+    checked = labels(check) if check is not None else None  # a bad file refused before anything is written
     if fit is not None:
         with resources.as_file(resources.files("csbot.data").joinpath(COVER_FILE)) as path:
-            say(page.fit_labels(assistant, _jsonl(fit), path))
+            say(page.fit_labels(assistant, labels(fit), path))
     report = page.build(assistant)
     out.mkdir(parents=True, exist_ok=True)
     (out / "coverage.html").write_text(report.html(settings.web_dir / page.CSS_FILE), encoding="utf-8")
     (out / "coverage.csv").write_text(report.csv(), encoding="utf-8")
     gaps = [r.point.point for r in report.gaps]
     say(f"{len(report.rows)} points; {len(report.rows) - len(gaps)} covered, {len(gaps)} gaps -> {out}")
-    for line in page.check_split(report, _jsonl(check)) if check is not None else []:
+    for line in page.check_split(report, checked) if checked is not None else []:
         say(line)
     for g in gaps:
         say(f"  gap: {g}")
-
-
-def _jsonl(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @app.command()
