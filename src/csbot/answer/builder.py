@@ -93,7 +93,10 @@ class AnswerBuilder:
         """Sentence score: IDF of the question's words it holds, plus a little for each of
         the question's character bigrams it holds (a tie-break that favours wording close to
         the question's)."""
-        weights = {w: self.reader.weights.idf(w) for w in set(query.words)}
+        idf = self.reader.weights.idf
+        weights = {w: idf(w) for w in set(query.words)}
+        if query.english is None:  # a word the corpus never uses, through its synonyms
+            weights.update({t: idf(t) for p in query.phrases for head in p.translations for t in head})
         grams = set(char_bigrams(squash(query.retrieval)))
         tokenize = self.reader.tokenize
 

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from csbot.embed.base import Embedder
-from csbot.index.glossary import build_glossary
+from csbot.index.glossary import Glossary, build_glossary
 from csbot.index.manifest import make_manifest
 from csbot.index.protocols import BuiltIndex, IndexStore
+from csbot.index.synonyms import build_synonyms, cilin_groups
 from csbot.ingest.chunking import chunk_document
 from csbot.ingest.clean import clean_document
 from csbot.ingest.corpus import Corpus, load_corpus
@@ -103,7 +104,8 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
     lexical = Bm25Index.build([segmenter.tokenize(bm25_text(p)) for p in passages])
     vocab = lexical.vocab
     latin = [w for w in vocab if w.isascii() and w.isalpha() and len(w) >= 2]
-    glossary = build_glossary(_uses(vocab, segmenter), latin=sorted(latin))
+    uses = _uses(vocab, segmenter)
+    glossary = Glossary(build_glossary(uses, latin=sorted(latin)), build_synonyms(uses, cilin_groups()))
     units = dense_units(passages)
     vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -111,7 +113,8 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
         "dimension": int(vectors.shape[1]),
         "passage_count": len(passages),
         "vector_count": len(units),
-        "glossary_entries": len(glossary),
+        "glossary_entries": len(glossary.entries),
+        "synonym_entries": len(glossary.synonyms),
     }
     return BuiltIndex(
         manifest=make_manifest(settings, corpus, embedder.model_id, counts, started),

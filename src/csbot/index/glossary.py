@@ -148,18 +148,28 @@ class Translation:
 
 
 class Glossary:
-    """English → Chinese lookups over a built glossary."""
+    """The material's words under other words: English → Chinese lookups, and the Chinese
+    synonyms a student may use for them (:mod:`csbot.index.synonyms`)."""
 
-    def __init__(self, entries: dict[str, list[str]]) -> None:
+    def __init__(self, entries: dict[str, list[str]], synonyms: dict[str, list[str]] | None = None) -> None:
         self.entries = entries
+        self.synonyms = synonyms or {}
         self._lemma = lru_cache(maxsize=LEMMA_CACHE)(_lemma)
+
+    def to_json(self) -> dict[str, dict[str, list[str]]]:
+        """What ``glossary.json`` holds."""
+        return {"english": self.entries, "chinese": self.synonyms}
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        if not isinstance(data, dict) or set(data) != {"english", "chinese"}:
             raise ValueError("not a glossary")
-        return cls(data)
+        parts = data["english"], data["chinese"]
+        for part in parts:
+            if not isinstance(part, dict) or not all(isinstance(v, list) for v in part.values()):
+                raise ValueError("not a glossary")
+        return cls(*parts)
 
     def translate(self, text: str) -> Translation:
         """The question's phrases, longest first, each with the material's words for it.

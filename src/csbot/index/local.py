@@ -61,7 +61,9 @@ class LocalStore:
             FlatVectors.build(built.vectors).save(tmp / FAISS_FILE)
             np.save(tmp / UNITS_FILE, built.units)
             np.save(tmp / HUBNESS_FILE, built.hubness)
-            (tmp / GLOSSARY_FILE).write_text(json.dumps(built.glossary, ensure_ascii=False), encoding="utf-8")
+            (tmp / GLOSSARY_FILE).write_text(
+                json.dumps(built.glossary.to_json(), ensure_ascii=False), encoding="utf-8"
+            )
             manifest = json.dumps(
                 {**built.manifest, "checksums": checksums(tmp)}, ensure_ascii=False, indent=2
             )
@@ -190,7 +192,9 @@ def _check_counts(
             f"{len(units)} units; manifest says {manifest.get('passage_count')} and "
             f"{manifest.get('vector_count')}); run `csbot build`"
         )
-    if len(glossary.entries) != manifest.get("glossary_entries"):
+    if len(glossary.entries) != manifest.get("glossary_entries") or len(glossary.synonyms) != manifest.get(
+        "synonym_entries"
+    ):
         raise IndexCorruptError(f"the glossary in {index_dir} does not match its manifest; run `csbot build`")
 
 

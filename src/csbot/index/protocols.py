@@ -72,7 +72,7 @@ class BuiltIndex:
     pairs: LexicalIndex
     vectors: np.ndarray  # float32, one row per unit
     units: np.ndarray
-    glossary: dict[str, list[str]]
+    glossary: Glossary
     hubness: np.ndarray
 
 

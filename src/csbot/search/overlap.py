@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from csbot.index.protocols import LexicalIndex
-from csbot.search.query import Query
+from csbot.search.query import Phrase, Query
 from csbot.text.segmenter import char_bigrams
 
 
@@ -41,16 +41,25 @@ def overlap(query: Query, passage_tokens: set[str], weights: TermWeights) -> flo
     """
     if query.english is not None:
         phrase_weights = _phrase_weights(query, weights)
-        found = [
-            any(all(t in passage_tokens for t in head) for head in p.translations) for p in query.phrases
-        ]
+        found = [_has_any(p, passage_tokens) for p in query.phrases]
         total = sum(phrase_weights) + weights.unseen * len(query.english.unknown)
         got = sum(w for w, ok in zip(phrase_weights, found, strict=True) if ok)
         return round(got / total, 6) if total > 0 else 0.0
-    total = sum(weights.idf(w) for w in query.words)
-    if total <= 0:
-        return 0.0
-    return round(sum(weights.idf(w) * found_share(w, passage_tokens) for w in query.words) / total, 6)
+    bridged = {p.source: (w, p) for p, w in zip(query.phrases, _phrase_weights(query, weights), strict=True)}
+    total = got = 0.0
+    for w in query.words:
+        if w in bridged:  # a word the corpus never uses, through its synonyms
+            weight, phrase = bridged[w]
+            share = max(found_share(w, passage_tokens), float(_has_any(phrase, passage_tokens)))
+        else:
+            weight, share = weights.idf(w), found_share(w, passage_tokens)
+        total += weight
+        got += weight * share
+    return round(got / total, 6) if total > 0 else 0.0
+
+
+def _has_any(phrase: Phrase, passage_tokens: set[str]) -> bool:
+    return any(all(t in passage_tokens for t in head) for head in phrase.translations)
 
 
 def _phrase_weights(query: Query, weights: TermWeights) -> list[float]:
@@ -79,6 +88,7 @@ def unseen_share(query: Query, weights: TermWeights) -> float:
         unknown = weights.unseen * len(query.english.unknown)
         total = sum(_phrase_weights(query, weights)) + unknown
         return round(unknown / total, 6) if total > 0 else 0.0
-    idf = [(weights.idf(w), weights.lexical.doc_freq(w) == 0) for w in query.words]
+    bridged = {p.source for p in query.phrases}
+    idf = [(weights.idf(w), weights.lexical.doc_freq(w) == 0 and w not in bridged) for w in query.words]
     total = sum(v for v, _ in idf)
     return round(sum(v for v, unseen in idf if unseen) / total, 6) if total > 0 else 0.0

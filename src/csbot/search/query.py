@@ -41,10 +41,11 @@ def is_cross_lingual(question: str) -> bool:
 
 @dataclass(frozen=True)
 class Phrase:
-    """An English phrase's translations, each as the BM25 tokens of the headword
-    (``提出建议`` → 提出, 建议)."""
+    """Words of a question the material says otherwise, and the material's words for them,
+    each as its BM25 tokens: an English phrase and its translations (``make suggestion`` →
+    (提出, 建议)), or a Chinese word the corpus never uses and its synonyms (及格 → (合格,))."""
 
-    english: str
+    source: str
     translations: tuple[tuple[str, ...], ...]
 
 
@@ -61,7 +62,9 @@ class Query:
             material's words its phrases translate to.
         pairs: adjacent ``words`` the word-pair index knows.
         english: an English question's phrases and untranslated words (None for Chinese).
-        phrases: ``english``'s phrases with their translations tokenised.
+        phrases: ``english``'s phrases with their translations tokenised; for a Chinese
+            question, its words the corpus never uses that have synonyms it does use
+            (:mod:`csbot.index.synonyms`: 及格 → 合格), each a phrase of those synonyms.
     """
 
     text: str
@@ -79,7 +82,24 @@ class Query:
         more characters; for an English question, the material's words it translates to."""
         if self.english is not None:
             return list(self.terms)
-        return [t for t in self.tokens if len(t) >= 2]
+        bridged = [t for p in self.phrases for head in p.translations for t in head]
+        return list(dict.fromkeys([t for t in self.tokens if len(t) >= 2] + bridged))
+
+
+def _bridges(words: tuple[str, ...], index: LoadedIndex) -> tuple[Phrase, ...]:
+    """The question's words the corpus never uses, each with the synonyms it does use."""
+    synonyms = index.glossary.synonyms
+    if not synonyms:
+        return ()
+    vocab = index.lexical.vocab
+    out = []
+    for w in dict.fromkeys(words):
+        if w in vocab or w not in synonyms:
+            continue
+        heads = tuple(h for s in synonyms[w] if (h := tuple(index.segmenter.tokenize(s, bigrams=False))))
+        if heads:
+            out.append(Phrase(w, heads))
+    return tuple(out)
 
 
 def analyse(question: str, index: LoadedIndex) -> Query:
@@ -98,6 +118,7 @@ def analyse(question: str, index: LoadedIndex) -> Query:
             words=words,
             terms=tuple(t for t in tokens if t in vocab),
             pairs=tuple(p for p in pairs if p in index.pairs.vocab),
+            phrases=_bridges(words, index),
         )
     english = index.glossary.translate(retrieval)
     phrases = tuple(
