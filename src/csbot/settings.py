@@ -64,7 +64,10 @@ class Settings:
     Attributes:
         home: csbot's own data directory (prepared models live in ``home/models``).
         corpus_dir: the directory holding ``corpus.toml`` and the raw documents.
-        index_dir: where ``csbot build`` writes the index.
+        index_dir: where ``csbot build`` writes the index (the local store).
+        store: empty for the local store in ``index_dir``, or a ``postgresql://`` URI: the
+            index then lives in that database (:mod:`csbot.index.postgres`). Never printed
+            (``repr=False``): it may hold a password.
         data_dir: what the service records (the question log) and the coverage reports.
         web_dir: the chat page's files (``index.html``, ``app.js``, ``style.css``).
         model: ``multilingual-e5-small`` (prepared offline from installed packages),
@@ -110,6 +113,7 @@ class Settings:
         default_factory=lambda: (os.cpu_count() or 2) + 1, metadata=_env("CSBOT_REQUEST_THREADS")
     )
     show_progress: bool = False
+    store: str = field(default="", metadata=_env("CSBOT_STORE"), repr=False)
     # Turns on the trainer page (/trainer): what students asked that the material lacks.
     trainer_token: str = field(default="", metadata=_env("CSBOT_TRAINER_TOKEN"), repr=False)
 
@@ -127,6 +131,10 @@ class Settings:
             raise SettingsError(f"{_var('bm25_weight')} must be a number from 0 to 1, got {self.bm25_weight}")
         if self.fusion not in FUSIONS:
             raise SettingsError(f"{_var('fusion')} must be 'convex' or 'rrf', got {self.fusion!r}")
+        if self.store and not self.store.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(
+                f"{_var('store')} must be a postgresql:// URI, or unset for the local index directory"
+            )
         if not self.model.strip():
             raise SettingsError(f"{_var('model')} is empty; unset it for {DEFAULT_MODEL}, or name a model")
 

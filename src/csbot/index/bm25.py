@@ -37,6 +37,13 @@ class Bm25Index:
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         return np.asarray(self._model.get_scores(list(terms)), dtype=np.float64)  # type: ignore[attr-defined]
 
+    def postings(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """``(vocab, weights, passages, starts)``: the BM25 score of every (term, passage)
+        pair, as bm25s precomputed it — term ``t``'s are ``weights[starts[t]:starts[t+1]]``
+        for ``passages[starts[t]:starts[t+1]]`` — so another store can hold them exactly."""
+        m = self._model.scores  # type: ignore[attr-defined]
+        return dict(self.vocab), np.asarray(m["data"]), np.asarray(m["indices"]), np.asarray(m["indptr"])
+
     def doc_freq(self, term: str) -> int:
         tid = self.vocab.get(term)
         return int(self._df[tid]) if tid is not None and tid < len(self._df) else 0

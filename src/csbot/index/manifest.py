@@ -79,16 +79,16 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def check_fresh(manifest: dict[str, Any], settings: Settings) -> None:
-    """Raise :class:`IndexStaleError` when the index does not match the corpus or model."""
+def check_fresh(manifest: dict[str, Any], settings: Settings, where: str | None = None) -> None:
+    """Raise :class:`IndexStaleError` when the index does not match the corpus or model
+    (``where`` names the index in the message; the index directory by default)."""
+    where = where or str(settings.index_dir)
     corpus = load_corpus(settings.corpus_dir)
     if manifest.get("corpus_hash") != corpus.content_hash():
         raise IndexStaleError(
-            f"{settings.index_dir} was built from a different corpus than {settings.corpus_dir}; "
-            "run `csbot build`"
+            f"{where} was built from a different corpus than {settings.corpus_dir}; run `csbot build`"
         )
     if manifest.get("model") != settings.model:
         raise IndexStaleError(
-            f"{settings.index_dir} was built with model {manifest.get('model')!r}, "
-            f"not {settings.model!r}; run `csbot build`"
+            f"{where} was built with model {manifest.get('model')!r}, not {settings.model!r}; run `csbot build`"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from csbot.index.local import LocalStore
 from csbot.index.protocols import IndexStore, LoadedIndex
@@ -13,8 +14,35 @@ log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> IndexStore:
-    """The store ``settings`` name; today the local index directory ``settings.index_dir``."""
+    """The store ``settings`` name: a PostgreSQL database (``settings.store``) or the local
+    index directory ``settings.index_dir``."""
+    if settings.store:
+        from csbot.index.postgres import PgStore
+
+        return PgStore(settings)
     return LocalStore(settings)
+
+
+def store_name(settings: Settings) -> str:
+    """The store for messages: the index directory, or the database (never its credentials)."""
+    if settings.store:
+        from csbot.index.postgres import describe
+
+        return describe(settings.store)
+    return str(settings.index_dir)
+
+
+def rebuilder(settings: Settings) -> tuple[Callable[[], object], Callable[[], str | None]]:
+    """What ``csbot add`` / ``remove`` end with: a rebuild with the settings' model, and how to
+    read the serving index's corpus hash (:mod:`csbot.ingest.journal`)."""
+
+    def rebuild() -> object:
+        from csbot.embed.factory import make_embedder
+        from csbot.index.build import build_index
+
+        return build_index(settings, make_embedder(settings, prepare=True, threads=0))
+
+    return rebuild, open_store(settings).corpus_hash
 
 
 def load_index(settings: Settings) -> LoadedIndex:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +15,22 @@ from csbot.records import Answer
 from csbot.serve.terminal import configure_logging, print_answer, print_gaps, say, say_json
 from csbot.settings import Settings, load_settings, quiet_offline_env
 
+KINDS_HELP = "study-notes, exam-questions, occupational-standard, exam-syllabus, textbook"
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="csbot: study assistant for 客户服务管理师."
 )
 model_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
 app.add_typer(model_app, name="model")
+
+
+@app.callback()
+def _options(
+    store: Annotated[
+        str | None, typer.Option(help="postgresql://… store (default: CSBOT_STORE, else index/).")
+    ] = None,
+) -> None:
+    if store is not None:  # read by every command's settings, like the variable
+        os.environ["CSBOT_STORE"] = store
 
 
 def _settings(**overrides: object) -> Settings:
@@ -42,7 +52,7 @@ def build(
     from csbot.embed.factory import make_embedder
     from csbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
     from csbot.index.build import build_index
-    from csbot.index.store import load_index, recover
+    from csbot.index.store import load_index, recover, store_name
 
     settings = _settings(**({"model": model} if model else {}))
     embedder = make_embedder(settings, prepare=True, threads=0)
@@ -53,11 +63,11 @@ def build(
         except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
             say(f"rebuilding: {exc}", err=True)
         else:
-            say(f"{settings.index_dir} is up to date ({manifest['passage_count']} passages)")
+            say(f"{store_name(settings)} is up to date ({manifest['passage_count']} passages)")
             return
     manifest = build_index(settings, embedder)
     say(
-        f"built {settings.index_dir}: {manifest['passage_count']} passages from "
+        f"built {store_name(settings)}: {manifest['passage_count']} passages from "
         f"{len(manifest['documents'])} documents, model {manifest['model']} "
         f"(dim {manifest['dimension']}), {manifest['build_seconds']} s"
     )
@@ -311,10 +321,10 @@ def gaps(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """What students asked that the material lacks: unanswered questions and unhelpful answers."""
-    from csbot.serve.question_log import QuestionLog
+    from csbot.serve.question_log import open_log
 
     settings = _settings()
-    log = QuestionLog(settings.data_dir / "questions.sqlite3")
+    log = open_log(settings)
     groups, marks = log.gaps(limit), log.unhelpful(limit)
     if as_json:
         say_json(
@@ -325,54 +335,39 @@ def gaps(
     print_gaps(log.count(), log.path, groups, marks)
 
 
-def _rebuild(settings: Settings) -> tuple[Callable[[], object], Callable[[], str | None]]:
-    """The rebuild an add/remove ends with, and how it reads the serving index's corpus hash."""
-    from csbot.embed.factory import make_embedder
-    from csbot.index.build import build_index
-    from csbot.index.store import open_store
-
-    def rebuild() -> object:
-        return build_index(settings, make_embedder(settings, prepare=True, threads=0))
-
-    return rebuild, open_store(settings).corpus_hash
-
-
 @app.command()
 def add(
     files: Annotated[list[Path], typer.Argument(help="Documents: .txt .md .html .docx .pdf")],
     title: Annotated[str | None, typer.Option(help="Title (one file only; default: its first line).")] = None,
-    kind: Annotated[
-        str | None,
-        typer.Option(
-            help="study-notes, exam-questions, occupational-standard, exam-syllabus, textbook (default: inferred)."
-        ),
-    ] = None,
+    kind: Annotated[str | None, typer.Option(help=f"{KINDS_HELP} (default: inferred).")] = None,
     level: Annotated[
         str | None, typer.Option(help="三级 / 二级 / 一级 (default: inferred from the text).")
     ] = None,
 ) -> None:
     """Add trainer documents to corpus/ and rebuild the index."""
+    from csbot.index.store import rebuilder, store_name
     from csbot.ingest.documents import add_documents
 
     settings = _settings()
     added = add_documents(
-        settings.corpus_dir, files, *_rebuild(settings), title=title, kind=kind, level=level
+        settings.corpus_dir, files, *rebuilder(settings), title=title, kind=kind, level=level
     )
     for d, path in zip(added, files, strict=True):
         say(
             f"added {d.doc_id}: “{d.title}” ({d.kind}, level {d.level or '-'}, {d.script}) from {path.name} -> corpus/{d.file}"
         )
-    say(f"index rebuilt: {settings.index_dir}")
+    say(f"index rebuilt: {store_name(settings)}")
 
 
 @app.command()
 def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corpus.toml.")]) -> None:
     """Remove a document from corpus/ and rebuild the index."""
+    from csbot.index.store import rebuilder, store_name
     from csbot.ingest.documents import remove_document
 
     settings = _settings()
-    title = remove_document(settings.corpus_dir, doc_id, *_rebuild(settings))
-    say(f"removed {doc_id}: “{title}”; index rebuilt: {settings.index_dir}")
+    title = remove_document(settings.corpus_dir, doc_id, *rebuilder(settings))
+    say(f"removed {doc_id}: “{title}”; index rebuilt: {store_name(settings)}")
 
 
 @model_app.command("prepare")

@@ -18,8 +18,17 @@ import threading
 from typing import Any
 
 from csbot.serve.question_log import QuestionLog
+from csbot.serve.question_log_pg import PgQuestionLog
 
 logger = logging.getLogger(__name__)
+
+
+def _db_error() -> type[Exception]:
+    """PostgreSQL's errors (the database went away, a full disk there)."""
+    import psycopg
+
+    return psycopg.Error
+
 
 CAPACITY = 10_000  # questions waiting to be written; beyond, a question is not logged (counted)
 FEEDBACK_WAIT = 2.0  # seconds a feedback mark waits for its question to be written
@@ -28,7 +37,7 @@ FEEDBACK_WAIT = 2.0  # seconds a feedback mark waits for its question to be writ
 class LogWriter:
     """Writes :meth:`record` calls to a :class:`QuestionLog` in the background."""
 
-    def __init__(self, log: QuestionLog, capacity: int = CAPACITY) -> None:
+    def __init__(self, log: QuestionLog | PgQuestionLog, capacity: int = CAPACITY) -> None:
         self.log = log
         self._queue: queue.Queue[tuple[int, str, bool, str | None] | None] = queue.Queue(capacity)
         self._lock = threading.Lock()
@@ -96,7 +105,7 @@ class LogWriter:
                 with self._lock:
                     self.written += 1
                     self.last_error = ""
-            except (sqlite3.Error, OSError) as exc:  # locked, read-only, full disk, no directory
+            except (sqlite3.Error, OSError, _db_error()) as exc:  # locked, read-only, full disk, no directory
                 with self._lock:
                     self.failed += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"[:200]

@@ -17,9 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from csbot.settings import Settings
 from csbot.text import near_duplicates
 from csbot.text.normalise import normalize
+
+if TYPE_CHECKING:
+    from csbot.serve.question_log_pg import PgQuestionLog
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -124,9 +129,7 @@ class QuestionLog:
             rows = [
                 r[0] for r in db.execute("SELECT question FROM questions WHERE confident = 0 ORDER BY id")
             ]
-        groups = near_duplicates.group(rows, _key, NEAR_DUPLICATE)  # in order of first asking
-        ordered = sorted(enumerate(groups), key=lambda g: (-len(g[1][1]), g[0]))
-        return [GapGroup(rep, len(m), tuple(dict.fromkeys(m))) for _, (rep, m) in ordered[:limit]]
+        return group_gaps(rows, limit)
 
     def unhelpful(self, limit: int = 50) -> list[Unhelpful]:
         if not self.path.exists():
@@ -138,6 +141,23 @@ class QuestionLog:
                 (limit,),
             ).fetchall()
         return [Unhelpful(*row) for row in rows]
+
+
+def group_gaps(rows: list[str], limit: int) -> list[GapGroup]:
+    """Unanswered questions (in order of asking) grouped as near-duplicates, largest first."""
+    groups = near_duplicates.group(rows, _key, NEAR_DUPLICATE)  # in order of first asking
+    ordered = sorted(enumerate(groups), key=lambda g: (-len(g[1][1]), g[0]))
+    return [GapGroup(rep, len(m), tuple(dict.fromkeys(m))) for _, (rep, m) in ordered[:limit]]
+
+
+def open_log(settings: Settings, busy_timeout: float = 30.0) -> QuestionLog | PgQuestionLog:
+    """The question log ``settings`` name: the store's database when it is PostgreSQL (every
+    replica writes to the same one), else the SQLite file under the data directory."""
+    if settings.store:
+        from csbot.serve.question_log_pg import PgQuestionLog
+
+        return PgQuestionLog(settings.store)
+    return QuestionLog(settings.data_dir / "questions.sqlite3", busy_timeout=busy_timeout)
 
 
 def _key(question: str) -> str:

@@ -86,7 +86,7 @@ def print_answer(answer: Answer) -> None:
     say("")
 
 
-def print_gaps(count: int, path: Path, groups: list[GapGroup], marks: list[Unhelpful]) -> None:
+def print_gaps(count: int, path: Path | str, groups: list[GapGroup], marks: list[Unhelpful]) -> None:
     """What ``csbot gaps`` prints: the unanswered questions grouped, then the unhelpful marks."""
     say(f"{count} questions logged in {path}")
     say("\nMost asked without a confident answer:")

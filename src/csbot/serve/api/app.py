@@ -17,7 +17,7 @@ from csbot.errors import CsbotError, QuestionError, UnknownDocumentError
 from csbot.serve.api.routers import ask, documents, feedback, health, sources, trainer
 from csbot.serve.assistant import Assistant
 from csbot.serve.log_writer import LogWriter
-from csbot.serve.question_log import QuestionLog
+from csbot.serve.question_log import open_log
 from csbot.serve.reload import LiveAssistant
 from csbot.settings import Settings, load_settings, quiet_offline_env
 
@@ -41,9 +41,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     # Also usable without running the lifespan (test clients): loads on the first request.
     app.state.live = LiveAssistant(active, assistant)
     app.state.log = (
-        LogWriter(QuestionLog(active.data_dir / "questions.sqlite3", busy_timeout=LOG_BUSY_SECONDS))
-        if active.log_questions
-        else None
+        LogWriter(open_log(active, busy_timeout=LOG_BUSY_SECONDS)) if active.log_questions else None
     )
     app.exception_handler(CsbotError)(_domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import FileResponse
 
 from csbot.serve.api.deps import SettingsDep
-from csbot.serve.question_log import QuestionLog
+from csbot.serve.question_log import open_log
 from csbot.settings import Settings
 
 router = APIRouter()
@@ -45,7 +45,7 @@ def trainer_gaps(
         raise HTTPException(
             status_code=401, detail="send the trainer token", headers={"WWW-Authenticate": "Bearer"}
         )
-    log = QuestionLog(settings.data_dir / "questions.sqlite3", busy_timeout=2.0)
+    log = open_log(settings, busy_timeout=2.0)
     try:
         return {
             "logged": log.count(),

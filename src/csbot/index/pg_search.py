@@ -1,0 +1,87 @@
+"""What a replica asks PostgreSQL per question: BM25 postings and, for a large index, the
+nearest vectors by pgvector's HNSW index (:mod:`csbot.index.postgres` writes them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+EF_SEARCH_MAX = 1000  # pgvector's ceiling on hnsw.ef_search
+
+
+class _Pool:
+    """One small connection pool per database and process, opened on first use."""
+
+    pools: dict[str, Any] = {}
+
+    @classmethod
+    def get(cls, uri: str) -> Any:
+        if uri not in cls.pools:
+            from psycopg_pool import ConnectionPool
+
+            cls.pools[uri] = ConnectionPool(
+                uri, min_size=1, max_size=8, open=True, kwargs={"autocommit": True}
+            )
+        return cls.pools[uri]
+
+
+class PgLexical:
+    """A :class:`csbot.index.protocols.LexicalIndex` whose postings stay in PostgreSQL."""
+
+    def __init__(self, uri: str, schema: str, table: str, n: int, conn: Any) -> None:
+        self.uri, self.n = uri, n
+        self.table = f'"{schema}".{table}'
+        rows = conn.execute(f"SELECT term, term_id, df FROM {self.table}").fetchall()
+        self.vocab: Mapping[str, int] = {term: tid for term, tid, _ in rows}
+        self._df = {term: df for term, _, df in rows}
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 of ``terms``, summed term by term in query order as bm25s sums them."""
+        ids = [self.vocab[t] for t in terms]
+        scores = np.zeros(self.n, dtype=np.float32)
+        if not ids:
+            return scores.astype(np.float64)
+        with _Pool.get(self.uri).connection() as conn:
+            found = {
+                tid: (np.asarray(p, dtype=np.int64), np.asarray(w, dtype=np.float32))
+                for tid, p, w in conn.execute(
+                    f"SELECT term_id, passages, weights FROM {self.table} WHERE term_id = ANY(%s)",
+                    (sorted(set(ids)),),
+                )
+            }
+        for tid in ids:
+            passages, weights = found[tid]
+            np.add.at(scores, passages, weights)
+        return scores.astype(np.float64)
+
+    def doc_freq(self, term: str) -> int:
+        return self._df.get(term, 0)
+
+
+class PgVectors:
+    """A :class:`csbot.index.protocols.VectorIndex` answered by pgvector's HNSW index."""
+
+    def __init__(self, uri: str, schema: str, size: int) -> None:
+        self.uri, self.schema, self._size = uri, schema, size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, EF_SEARCH_MAX)
+        text = "[" + ",".join(repr(float(v)) for v in np.asarray(vector, dtype=np.float32).ravel()) + "]"
+        with _Pool.get(self.uri).connection() as conn, conn.transaction():
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, k)}")
+            rows = conn.execute(
+                f'SELECT row, -(embedding <#> %s::vector) FROM "{self.schema}".units '
+                "ORDER BY embedding <#> %s::vector LIMIT %s",
+                (text, text, k),
+            ).fetchall()
+        sims = np.full((1, k), -np.inf, dtype=np.float32)
+        ids = np.full((1, k), -1, dtype=np.int64)
+        for j, (row, sim) in enumerate(rows):
+            ids[0, j], sims[0, j] = row, sim
+        return sims, ids
