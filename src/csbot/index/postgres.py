@@ -118,9 +118,9 @@ class PgStore:
         try:
             with self._connect(autocommit=True) as conn:
                 self._ensure_meta(conn)
+                self.tidy(conn)  # before taking its own lock: this session could take it again
                 conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (schema,))
                 conn.execute("INSERT INTO csbot.builds (schema_name) VALUES (%s)", (schema,))
-                self.tidy(conn)
                 with conn.transaction():
                     _write_tables(conn, schema, built)
                 _switch(conn, schema, built.manifest)
