@@ -74,7 +74,10 @@ def test_a_store_from_another_csbot_or_corpus_is_refused_in_one_line(pg_store: S
     with pytest.raises(IndexStaleError, match="another csbot version"):
         load_index(pg_store)
     run = subprocess.run(
-        [sys.executable, "-m", "csbot", "ask", "什么是客我关系?"], capture_output=True, text=True, env=os.environ
+        [sys.executable, "-m", "csbot", "ask", "什么是客我关系?"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
     )
     assert run.returncode != 0
     lines = run.stderr.strip().splitlines()
@@ -163,7 +166,9 @@ def test_two_servers_over_one_database_answer_and_log_every_question_once(pg_sto
         deadline = time.time() + 30
         while time.time() < deadline:  # the servers write the log in the background
             with psycopg.connect(pg_store.store) as conn:
-                rows = conn.execute("SELECT question, count(*) FROM csbot.questions GROUP BY question").fetchall()
+                rows = conn.execute(
+                    "SELECT question, count(*) FROM csbot.questions GROUP BY question"
+                ).fetchall()
             if sum(n for _, n in rows) >= len(questions):
                 break
             time.sleep(0.2)
