@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 MIN_UNIT_CHARS = 4  # shorter windows (``二、``) carry no meaning of their own
 HUB_NEIGHBOURS = 10  # CSLS's neighbourhood size
+HUB_EXACT_UP_TO = 20_000  # above, each unit's neighbours come from an HNSW graph (n² is too slow)
 
 
 def passages_of(corpus: Corpus) -> list[Passage]:
@@ -83,7 +84,7 @@ def hubness(vectors: np.ndarray, owner: np.ndarray, k: int = HUB_NEIGHBOURS) -> 
         return np.zeros(0, dtype=np.float32)
     same = int(np.bincount(owner).max())  # a unit's own passage has at most this many units
     depth = min(n, k + same)
-    sims, ids = FlatVectors.build(vectors).search(vectors, depth)
+    sims, ids = FlatVectors.build(vectors, ann=n > HUB_EXACT_UP_TO).search(vectors, depth)
     out = np.zeros(n, dtype=np.float32)
     for row in range(n):
         others = [s for s, j in zip(sims[row], ids[row], strict=True) if j >= 0 and owner[j] != owner[row]]
@@ -140,3 +141,16 @@ def build_index(settings: Settings, embedder: Embedder, store: IndexStore | None
     built = build(settings, embedder)
     (store or open_store(settings)).write(built)
     return built.manifest
+
+
+def rebuilder(settings: Settings) -> tuple[Callable[[], object], Callable[[], str | None]]:
+    """What ``csbot add`` / ``remove`` end with: a rebuild with the settings' model, and how to
+    read the serving index's corpus hash (:mod:`csbot.ingest.journal`)."""
+
+    from csbot.embed.factory import make_embedder
+    from csbot.index.store import open_store
+
+    def rebuild() -> object:
+        return build_index(settings, make_embedder(settings, prepare=True, threads=0))
+
+    return rebuild, open_store(settings).corpus_hash

@@ -46,8 +46,9 @@ class LocalStore:
         self.settings = settings
         self.index_dir = settings.index_dir
 
-    def write(self, built: BuiltIndex) -> None:
-        """Write every file into a temporary directory, then swap it into place."""
+    def write(self, built: BuiltIndex, ann: bool | None = None) -> None:
+        """Write every file into a temporary directory, then swap it into place (``ann``:
+        :meth:`csbot.index.vectors.FlatVectors.build`'s choice of exact or HNSW search)."""
         target = self.index_dir
         target.parent.mkdir(parents=True, exist_ok=True)
         self.tidy()
@@ -58,7 +59,7 @@ class LocalStore:
                     fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
             _bm25(built.lexical).save(tmp / BM25_DIR)
             _bm25(built.pairs).save(tmp / PAIRS_DIR)
-            FlatVectors.build(built.vectors).save(tmp / FAISS_FILE)
+            FlatVectors.build(built.vectors, ann).save(tmp / FAISS_FILE)
             np.save(tmp / UNITS_FILE, built.units)
             np.save(tmp / HUBNESS_FILE, built.hubness)
             (tmp / GLOSSARY_FILE).write_text(

@@ -77,8 +77,9 @@ def describe(uri: str) -> str:
 class PgStore:
     """An :class:`csbot.index.protocols.IndexStore` in a PostgreSQL database."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, in_memory_units: int = IN_MEMORY_UNITS) -> None:
         self.settings = settings
+        self.in_memory_units = in_memory_units
         self.uri = settings.store
         self.where = describe(self.uri)
 
@@ -156,7 +157,7 @@ class PgStore:
                         f"the index in {self.where} was written by another csbot version; run `csbot build`"
                     )
                 check_fresh(manifest, self.settings, self.where)
-                return _read_tables(conn, schema, manifest, self.uri)
+                return _read_tables(conn, schema, manifest, self.uri, self.in_memory_units)
         except CsbotError:
             raise
         except Exception as exc:  # psycopg's, or a table that does not hold what it should
@@ -291,7 +292,9 @@ def _write_tables(conn: Any, schema: str, built: BuiltIndex) -> None:
     conn.execute(f'ANALYZE "{schema}".units')
 
 
-def _read_tables(conn: Any, schema: str, manifest: dict[str, Any], uri: str) -> LoadedIndex:
+def _read_tables(
+    conn: Any, schema: str, manifest: dict[str, Any], uri: str, in_memory_units: int
+) -> LoadedIndex:
     q = f'"{schema}"'
     passages = [_passage(d) for (d,) in conn.execute(f"SELECT data FROM {q}.passages ORDER BY row")]
     rows = conn.execute(f"SELECT passage, start, stop, hubness FROM {q}.units ORDER BY row").fetchall()
@@ -304,7 +307,7 @@ def _read_tables(conn: Any, schema: str, manifest: dict[str, Any], uri: str) -> 
         raise IndexCorruptError(
             f"the index in schema {schema} does not match its manifest; run `csbot build`"
         )
-    if len(units) <= IN_MEMORY_UNITS:
+    if len(units) <= in_memory_units:
         from pgvector.psycopg import register_vector
 
         register_vector(conn)

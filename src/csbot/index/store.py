@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from csbot.index.local import LocalStore
 from csbot.index.protocols import IndexStore, LoadedIndex
@@ -30,19 +29,6 @@ def store_name(settings: Settings) -> str:
 
         return describe(settings.store)
     return str(settings.index_dir)
-
-
-def rebuilder(settings: Settings) -> tuple[Callable[[], object], Callable[[], str | None]]:
-    """What ``csbot add`` / ``remove`` end with: a rebuild with the settings' model, and how to
-    read the serving index's corpus hash (:mod:`csbot.ingest.journal`)."""
-
-    def rebuild() -> object:
-        from csbot.embed.factory import make_embedder
-        from csbot.index.build import build_index
-
-        return build_index(settings, make_embedder(settings, prepare=True, threads=0))
-
-    return rebuild, open_store(settings).corpus_hash
 
 
 def load_index(settings: Settings) -> LoadedIndex:

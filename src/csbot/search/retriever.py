@@ -26,6 +26,12 @@ QUERY_CACHE = 4096
 # 需要什么文化程度 and changed none of 95 further questions, 0.5 lost a syllabus question.
 PAIR_WEIGHT = 0.25
 CSLS_WEIGHT = 0.5  # cross-domain similarity local scaling: rank by cos − r/2
+# The dense search looks at this many nearest vectors (every vector of a smaller index, so
+# the seed corpus is searched exhaustively), and BM25 ranks at most this many passages (more
+# when scores tie at the cut): an index of 10⁵ passages costs no more per question than one
+# of 10⁴ (`make bench-scale`).
+DENSE_DEPTH = 2000
+BM25_DEPTH = 2000
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,12 @@ class Retriever:
             per_word = [lexical.scores(head) for head in phrase.translations if head]
             if per_word:
                 scores += np.max(np.stack(per_word), axis=0)
-        order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, then id asc
-        ids = [int(i) for i in order if scores[i] > 0]
+        found = np.flatnonzero(scores > 0)
+        if len(found) > BM25_DEPTH:  # the best BM25_DEPTH, and any tied with the last of them
+            cut = np.partition(scores[found], len(found) - BM25_DEPTH)[len(found) - BM25_DEPTH]
+            found = found[scores[found] >= cut]
+        order = found[np.lexsort((found, -scores[found]))]  # score desc, then id asc
+        ids = [int(i) for i in order]
         return Ranked(ids, {i: float(scores[i]) for i in ids})
 
     def _embed_query(self, text: str) -> np.ndarray:
@@ -106,19 +116,18 @@ class Retriever:
             return Ranked([], {})
         vector = self._query_vector(query.retrieval)
         units = self.index.units
-        total = len(units)
-        sims, idx = self.index.vectors.search(vector, total)
-        cosine = np.full(total, -np.inf)
+        sims, idx = self.index.vectors.search(vector, min(len(units), DENSE_DEPTH))
         found = idx[0] >= 0
-        cosine[idx[0][found]] = np.round(sims[0][found].astype(np.float64), 6)
+        rows = idx[0][found].astype(np.int64)  # the units found, by row
+        cosine = np.round(sims[0][found].astype(np.float64), 6)
         # CSLS: a unit close to everything (a hub) is ranked by how much closer it is to
         # this question than to its usual neighbours (dev student-voice hit@1 0.53 -> 0.56)
-        score = np.round(cosine - CSLS_WEIGHT * self.index.hubness, 6)
-        owner = units[:, 0]
-        by_owner = np.lexsort((np.arange(total), -score, owner))  # passage, then best first
+        score = np.round(cosine - CSLS_WEIGHT * self.index.hubness[rows], 6)
+        owner = units[rows, 0]
+        by_owner = np.lexsort((rows, -score, owner))  # passage, then best first, then unit row
         closest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]  # one per passage
         pairs = sorted(((int(owner[u]), float(score[u])) for u in closest), key=lambda p: (-p[1], p[0]))
-        spans = {int(owner[u]): (int(units[u, 1]), int(units[u, 2])) for u in closest}
+        spans = {int(owner[u]): (int(units[rows[u], 1]), int(units[rows[u], 2])) for u in closest}
         cosines = {int(owner[u]): float(cosine[u]) for u in closest}
         return Ranked([i for i, _ in pairs], dict(pairs), spans, cosines)
 

@@ -321,7 +321,7 @@ def gaps(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """What students asked that the material lacks: unanswered questions and unhelpful answers."""
-    from csbot.serve.question_log import open_log
+    from csbot.serve.log_writer import open_log
 
     settings = _settings()
     log = open_log(settings)
@@ -345,7 +345,8 @@ def add(
     ] = None,
 ) -> None:
     """Add trainer documents to corpus/ and rebuild the index."""
-    from csbot.index.store import rebuilder, store_name
+    from csbot.index.build import rebuilder
+    from csbot.index.store import store_name
     from csbot.ingest.documents import add_documents
 
     settings = _settings()
@@ -362,7 +363,8 @@ def add(
 @app.command()
 def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corpus.toml.")]) -> None:
     """Remove a document from corpus/ and rebuild the index."""
-    from csbot.index.store import rebuilder, store_name
+    from csbot.index.build import rebuilder
+    from csbot.index.store import store_name
     from csbot.ingest.documents import remove_document
 
     settings = _settings()

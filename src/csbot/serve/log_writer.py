@@ -19,6 +19,7 @@ from typing import Any
 
 from csbot.serve.question_log import QuestionLog
 from csbot.serve.question_log_pg import PgQuestionLog
+from csbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +113,11 @@ class LogWriter:
                 logger.warning("question log: %s", exc)
             finally:
                 self._queue.task_done()
+
+
+def open_log(settings: Settings, busy_timeout: float = 30.0) -> QuestionLog | PgQuestionLog:
+    """The question log ``settings`` name: the store's database when it is PostgreSQL (every
+    replica writes to the same one), else the SQLite file under the data directory."""
+    if settings.store:
+        return PgQuestionLog(settings.store)
+    return QuestionLog(settings.data_dir / "questions.sqlite3", busy_timeout=busy_timeout)

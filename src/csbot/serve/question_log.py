@@ -17,14 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from csbot.settings import Settings
 from csbot.text import near_duplicates
 from csbot.text.normalise import normalize
-
-if TYPE_CHECKING:
-    from csbot.serve.question_log_pg import PgQuestionLog
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -148,16 +143,6 @@ def group_gaps(rows: list[str], limit: int) -> list[GapGroup]:
     groups = near_duplicates.group(rows, _key, NEAR_DUPLICATE)  # in order of first asking
     ordered = sorted(enumerate(groups), key=lambda g: (-len(g[1][1]), g[0]))
     return [GapGroup(rep, len(m), tuple(dict.fromkeys(m))) for _, (rep, m) in ordered[:limit]]
-
-
-def open_log(settings: Settings, busy_timeout: float = 30.0) -> QuestionLog | PgQuestionLog:
-    """The question log ``settings`` name: the store's database when it is PostgreSQL (every
-    replica writes to the same one), else the SQLite file under the data directory."""
-    if settings.store:
-        from csbot.serve.question_log_pg import PgQuestionLog
-
-        return PgQuestionLog(settings.store)
-    return QuestionLog(settings.data_dir / "questions.sqlite3", busy_timeout=busy_timeout)
 
 
 def _key(question: str) -> str:

@@ -16,8 +16,7 @@ import csbot
 from csbot.errors import CsbotError, QuestionError, UnknownDocumentError
 from csbot.serve.api.routers import ask, documents, feedback, health, sources, trainer
 from csbot.serve.assistant import Assistant
-from csbot.serve.log_writer import LogWriter
-from csbot.serve.question_log import open_log
+from csbot.serve.log_writer import LogWriter, open_log
 from csbot.serve.reload import LiveAssistant
 from csbot.settings import Settings, load_settings, quiet_offline_env
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import FileResponse
 
 from csbot.serve.api.deps import SettingsDep
-from csbot.serve.question_log import open_log
+from csbot.serve.log_writer import open_log
 from csbot.settings import Settings
 
 router = APIRouter()
