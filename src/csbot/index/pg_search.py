@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-EF_SEARCH_MAX = 1000  # pgvector's ceiling on hnsw.ef_search
+from csbot.index.vectors import ANN_DEPTH
 
 
 class _Pool:
@@ -34,11 +34,29 @@ def close_pools() -> None:
     _Pool.pools.clear()
 
 
-class PgLexical:
-    """A :class:`csbot.index.protocols.LexicalIndex` whose postings stay in PostgreSQL."""
+# A large index sums a question's postings in PostgreSQL and returns this many best passages
+# (ties by passage row), instead of shipping every posting of a common word to the replica.
+SERVER_SIDE_TOP = 1000
+_SUMMED = """
+SELECT u.p, sum(u.w::float8 * q.c) AS s
+FROM {table} t JOIN unnest(%s::int[], %s::int[]) AS q(term_id, c) USING (term_id)
+CROSS JOIN LATERAL unnest(t.passages, t.weights) AS u(p, w)
+GROUP BY u.p ORDER BY s DESC, u.p LIMIT %s
+"""
 
-    def __init__(self, uri: str, schema: str, table: str, n: int, conn: Any) -> None:
-        self.uri, self.n = uri, n
+
+class PgLexical:
+    """A :class:`csbot.index.protocols.LexicalIndex` whose postings stay in PostgreSQL.
+
+    A small index (``server_side`` false) fetches the question's postings and sums them here
+    in bm25s's order, float32 — the ranking of the local store to the bit; a large one lets
+    PostgreSQL sum them (float64) and return the :data:`SERVER_SIDE_TOP` best.
+    """
+
+    def __init__(
+        self, uri: str, schema: str, table: str, n: int, conn: Any, server_side: bool = False
+    ) -> None:
+        self.uri, self.n, self.server_side = uri, n, server_side
         self.table = f'"{schema}".{table}'
         rows = conn.execute(f"SELECT term, term_id, df FROM {self.table}").fetchall()
         self.vocab: Mapping[str, int] = {term: tid for term, tid, _ in rows}
@@ -50,6 +68,8 @@ class PgLexical:
         scores = np.zeros(self.n, dtype=np.float32)
         if not ids:
             return scores.astype(np.float64)
+        if self.server_side:
+            return self._summed(ids)
         with _Pool.get(self.uri).connection() as conn:
             found = {
                 tid: (np.asarray(p, dtype=np.int64), np.asarray(w, dtype=np.float32))
@@ -62,6 +82,19 @@ class PgLexical:
             passages, weights = found[tid]
             np.add.at(scores, passages, weights)
         return scores.astype(np.float64)
+
+    def _summed(self, ids: list[int]) -> np.ndarray:
+        counts: dict[int, int] = {}
+        for tid in ids:
+            counts[tid] = counts.get(tid, 0) + 1
+        scores = np.zeros(self.n, dtype=np.float64)
+        with _Pool.get(self.uri).connection() as conn:
+            rows = conn.execute(
+                _SUMMED.format(table=self.table), (list(counts), list(counts.values()), SERVER_SIDE_TOP)
+            ).fetchall()
+        for passage, score in rows:
+            scores[passage] = score
+        return scores
 
     def doc_freq(self, term: str) -> int:
         return self._df.get(term, 0)
@@ -78,7 +111,7 @@ class PgVectors:
         return self._size
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, EF_SEARCH_MAX)
+        k = min(k, ANN_DEPTH)  # pgvector's hnsw.ef_search is at most 1,000
         text = "[" + ",".join(repr(float(v)) for v in np.asarray(vector, dtype=np.float32).ravel()) + "]"
         with _Pool.get(self.uri).connection() as conn, conn.transaction():
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, k)}")

@@ -20,9 +20,10 @@ lock nobody holds and that is not current or previous was left by a killed build
 dropped by :meth:`PgStore.tidy`. ``csbot.meta`` holds the layout version; a database laid out
 by another csbot is refused with one line.
 
-Below :data:`IN_MEMORY_UNITS` vectors a replica loads them into an exact FAISS index (the
-answers are then those of the local store, byte for byte); above, questions go to the HNSW
-index in PostgreSQL (:class:`PgVectors`).
+Below :data:`IN_MEMORY_UNITS` vectors a replica loads them into an exact FAISS index and
+sums a question's BM25 postings itself (the answers are then those of the local store, byte
+for byte); above, questions go to the HNSW index in PostgreSQL (:class:`PgVectors`) and
+PostgreSQL sums the postings, returning the best passages (:class:`PgLexical`).
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ from csbot.index.glossary import Glossary
 from csbot.index.manifest import FORMAT_VERSION, check_fresh
 from csbot.index.pg_search import PgLexical, PgVectors
 from csbot.index.protocols import BuiltIndex, LexicalIndex, LoadedIndex
-from csbot.index.vectors import FlatVectors
+from csbot.index.vectors import HNSW_ABOVE, FlatVectors
 from csbot.records import Passage
 from csbot.settings import Settings
 
 LAYOUT_VERSION = "1"
-IN_MEMORY_UNITS = 200_000
+IN_MEMORY_UNITS = HNSW_ABOVE  # the size up to which exact search is fast enough (index/vectors.py)
 SCHEMES = ("postgresql://", "postgres://")
 _META = """
 CREATE SCHEMA IF NOT EXISTS csbot;
@@ -307,7 +308,8 @@ def _read_tables(
         raise IndexCorruptError(
             f"the index in schema {schema} does not match its manifest; run `csbot build`"
         )
-    if len(units) <= in_memory_units:
+    large = len(units) > in_memory_units
+    if not large:
         from pgvector.psycopg import register_vector
 
         register_vector(conn)
@@ -323,8 +325,8 @@ def _read_tables(
     return LoadedIndex(
         manifest,
         passages,
-        PgLexical(uri, schema, "postings", n, conn),
-        PgLexical(uri, schema, "pair_postings", n, conn),
+        PgLexical(uri, schema, "postings", n, conn, large),
+        PgLexical(uri, schema, "pair_postings", n, conn, large),
         vectors,
         units,
         glossary,

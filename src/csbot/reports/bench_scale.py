@@ -1,4 +1,5 @@
-"""``make bench-scale``: both stores at 10⁴ and 10⁵ passages (``--sizes`` for others).
+"""``make bench-scale``: both stores at 10⁴ and 10⁵ passages (``--sizes 10000,…`` for others,
+``--no-pg`` / ``--pg-only`` for one store).
 
 The synthetic corpus is made of the real material: each passage is three to six sentences
 of the seed passages drawn at random (seeded). Vectors: the first :data:`REAL` passages
@@ -73,6 +74,36 @@ class _Given:
         return np.stack([self.vectors[t] for t in texts])
 
 
+# Loads an index in a fresh process: its resident memory grows by this (libraries imported first).
+LOAD = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+import bm25s, faiss, psycopg, pgvector.psycopg
+from csbot.index.local import LocalStore
+from csbot.index.postgres import PgStore
+from csbot.reports.bench_scale import _rss_mb
+from csbot.settings import load_settings
+kind, index_dir, store = sys.argv[1:4]
+s = replace(load_settings(), index_dir=Path(index_dir), store=store)
+before = _rss_mb()
+index = (LocalStore(s) if kind == "local" else PgStore(s, in_memory_units=0)).load()
+print(round(_rss_mb() - before))
+"""
+
+
+def loaded_memory(kind: str, settings: Settings) -> str:
+    """Resident memory a fresh process takes on to load the index, in MB."""
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-c", LOAD, kind, str(settings.index_dir), settings.store],
+        capture_output=True,
+        text=True,
+    )
+    return f"{run.stdout.strip()} MB" if run.returncode == 0 else f"failed ({run.stderr.strip()[-80:]})"
+
+
 def _rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -131,14 +162,14 @@ def measure(index: LoadedIndex, given: _Given, questions: list[str], exact: np.n
     return {"p50": p50, "p95": p95, "recall": float(np.mean(recalls))}
 
 
-def run(sizes: tuple[int, ...], pg_uri: str | None) -> None:
+def run(sizes: tuple[int, ...], pg_uri: str | None, local_too: bool = True) -> None:
     from csbot.embed.factory import make_embedder
     from csbot.index.build import passages_of
     from csbot.index.local import LocalStore
     from csbot.ingest.corpus import load_corpus
 
     settings = load_settings()
-    embedder = make_embedder(settings)
+    embedder = make_embedder(settings, threads=0)
     seed = passages_of(load_corpus(settings.corpus_dir))
     questions = list(dict.fromkeys(q.question for q in load_questions(Path("eval/questions.jsonl"))))[:200]
     rng = random.Random(7)
@@ -163,7 +194,7 @@ def run(sizes: tuple[int, ...], pg_uri: str | None) -> None:
         }
     )
     print(
-        "| passages | store | build | hybrid p50 / p95 | dense recall@10 | memory (RSS of the loaded index) | tables + indexes |"
+        "| passages | store | build | hybrid p50 / p95 | dense recall@10 | memory of a loaded index | tables + indexes |"
     )
     print("|---|---|---|---|---|---|---|")
     for n in sizes:
@@ -174,17 +205,15 @@ def run(sizes: tuple[int, ...], pg_uri: str | None) -> None:
             started = time.perf_counter()
             built = built_index(passages, vectors, local)
             prepared = time.perf_counter() - started
-            for label, ann in (("local", None), ("local, HNSW", True)):
+            for label, ann in (("local", None), ("local, HNSW", True)) if local_too else ():
                 started = time.perf_counter()
                 LocalStore(local).write(built, ann=ann)
                 took = prepared + time.perf_counter() - started
-                before = _rss_mb()
                 index = LocalStore(local).load()
-                memory = _rss_mb() - before
                 m = measure(index, given, questions, vectors)
                 print(
                     f"| {n:,} | {label} | {took:.0f} s | {m['p50']:.1f} / {m['p95']:.1f} ms | {m['recall']:.3f} "
-                    f"| {memory:.0f} MB | – |",
+                    f"| {loaded_memory('local', local)} | – |",
                     flush=True,
                 )
                 del index
@@ -209,9 +238,7 @@ def _pg_row(
     started = time.perf_counter()
     PgStore(settings).write(built)
     took = prepared + time.perf_counter() - started
-    before = _rss_mb()
     index = PgStore(settings, in_memory_units=0).load()
-    memory = _rss_mb() - before
     m = measure(index, given, questions, exact)
     with psycopg.connect(settings.store) as conn:
         schema = conn.execute("SELECT schema_name FROM csbot.current").fetchone()[0]  # type: ignore[index]
@@ -222,7 +249,7 @@ def _pg_row(
         ).fetchone()[0]  # type: ignore[index]
     print(
         f"| {n:,} | PostgreSQL | {took:.0f} s | {m['p50']:.1f} / {m['p95']:.1f} ms | {m['recall']:.3f} "
-        f"| {memory:.0f} MB | {int(size) / 2**20:.0f} MB |",
+        f"| {loaded_memory('postgres', settings)} | {int(size) / 2**20:.0f} MB |",
         flush=True,
     )
     close_pools()
@@ -237,7 +264,7 @@ def main(argv: list[str]) -> int:
         from csbot.index.pg_server import start
 
         pg_uri = start(Path(tempfile.mkdtemp(prefix="csbot-bench-pg-")), keep=False)
-    run(sizes, pg_uri)
+    run(sizes, pg_uri, local_too="--pg-only" not in argv)
     return 0
 
 

@@ -30,8 +30,8 @@ CSLS_WEIGHT = 0.5  # cross-domain similarity local scaling: rank by cos − r/2
 # the seed corpus is searched exhaustively), and BM25 ranks at most this many passages (more
 # when scores tie at the cut): an index of 10⁵ passages costs no more per question than one
 # of 10⁴ (`make bench-scale`).
-DENSE_DEPTH = 2000
-BM25_DEPTH = 2000
+DENSE_DEPTH = 1000
+BM25_DEPTH = 1000
 
 
 @dataclass(frozen=True)
