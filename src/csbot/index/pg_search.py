@@ -27,6 +27,11 @@ class _Pool:
         return cls.pools[uri]
 
 
+def pool(uri: str) -> Any:
+    """This process's connection pool for ``uri`` (psycopg_pool, autocommit connections)."""
+    return _Pool.get(uri)
+
+
 def close_pools() -> None:
     """Close this process's pools (a test dropping its database; a replica shutting down)."""
     for pool in _Pool.pools.values():

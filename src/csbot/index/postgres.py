@@ -168,15 +168,17 @@ class PgStore:
             ) from None
 
     def version(self) -> str:
-        import psycopg
+        """The serving build's token, through the process's pool: the server asks on every request."""
+
+        from csbot.index.pg_search import pool
 
         try:
-            with self._connect() as conn:
+            with pool(self.uri).connection(timeout=5) as conn:
                 if conn.execute("SELECT to_regclass('csbot.current')").fetchone()[0] is None:
                     return ""
                 row = conn.execute("SELECT version FROM csbot.current WHERE id = 1").fetchone()
                 return str(row[0]) if row else ""
-        except (psycopg.Error, CsbotError):
+        except Exception:  # psycopg's, or the pool's timeout: no readable index now
             return ""
 
     def corpus_hash(self) -> str | None:
