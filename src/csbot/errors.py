@@ -25,6 +25,10 @@ class IndexCorruptError(CsbotError):
     """The index directory exists but a file in it cannot be read."""
 
 
+class StoreUnavailableError(CsbotError):
+    """The database holding the index cannot be reached (the service answers 503)."""
+
+
 class ModelError(CsbotError):
     """The embedding model cannot be found, prepared or loaded."""
 

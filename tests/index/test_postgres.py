@@ -195,3 +195,27 @@ def test_a_large_index_is_searched_in_postgres_with_the_same_rankings(pg_store: 
         assert all(abs(a.scores[i] - b.scores[i]) < 1e-4 for i in a.ids[:10])
         dense_a, dense_b = here.dense(here.analyse(q.question)), there.dense(there.analyse(q.question))
         assert dense_a.ids[:5] == dense_b.ids[:5], q.qid  # HNSW over 983 vectors finds the exact ones
+
+
+def test_a_database_that_goes_away_is_a_clear_error_not_a_traceback(
+    pg_store: Settings, pg_server: str
+) -> None:
+    from csbot.errors import StoreUnavailableError
+    from csbot.serve.api.app import create_app
+
+    build_index(pg_store, HashEmbedder())
+    assistant = Assistant(pg_store)
+    assert assistant.ask("什么是客我关系?", mode="bm25").citations
+    from urllib.parse import urlsplit
+
+    name = urlsplit(pg_store.store).path.lstrip("/")
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # the database is gone
+    with pytest.raises(StoreUnavailableError, match="cannot be reached now") as caught:
+        assistant.ask("服务有哪些特点?", mode="bm25")
+    assert pg_store.store not in str(caught.value)
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(pg_store, assistant)) as client:
+        r = client.post("/api/ask", json={"question": "客户的定义是什么?"})
+    assert r.status_code == 503 and "cannot be reached" in r.json()["detail"]

@@ -3,12 +3,16 @@ nearest vectors by pgvector's HNSW index (:mod:`csbot.index.postgres` writes the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from csbot.errors import StoreUnavailableError
 from csbot.index.vectors import ANN_DEPTH
+
+CONNECT_SECONDS = 5.0  # how long a question waits for a pooled connection
 
 
 class _Pool:
@@ -25,6 +29,37 @@ class _Pool:
                 uri, min_size=1, max_size=8, open=True, kwargs={"autocommit": True}
             )
         return cls.pools[uri]
+
+
+def describe(uri: str) -> str:
+    """The database a URI names, for messages: host and database, never user or password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(uri)
+    except Exception:  # a malformed URI is reported without repeating it
+        return "the PostgreSQL store (its URI does not parse)"
+    return f"PostgreSQL database {parts.get('dbname', '?')!s} on {parts.get('host') or 'localhost'!s}"
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+@contextmanager
+def connection(uri: str) -> Iterator[Any]:
+    """A pooled connection for one question's reads; a database that cannot be reached is a
+    :class:`StoreUnavailableError` (one line, the service's 503), not a traceback."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        with pool(uri).connection(timeout=CONNECT_SECONDS) as conn:
+            yield conn
+    except (psycopg.Error, PoolTimeout) as exc:
+        raise StoreUnavailableError(
+            f"{describe(uri)} cannot be reached now ({first_line(exc)}); try again"
+        ) from None
 
 
 def pool(uri: str) -> Any:
@@ -75,7 +110,7 @@ class PgLexical:
             return scores.astype(np.float64)
         if self.server_side:
             return self._summed(ids)
-        with _Pool.get(self.uri).connection() as conn:
+        with connection(self.uri) as conn:
             found = {
                 tid: (np.asarray(p, dtype=np.int64), np.asarray(w, dtype=np.float32))
                 for tid, p, w in conn.execute(
@@ -93,7 +128,7 @@ class PgLexical:
         for tid in ids:
             counts[tid] = counts.get(tid, 0) + 1
         scores = np.zeros(self.n, dtype=np.float64)
-        with _Pool.get(self.uri).connection() as conn:
+        with connection(self.uri) as conn:
             rows = conn.execute(
                 _SUMMED.format(table=self.table), (list(counts), list(counts.values()), SERVER_SIDE_TOP)
             ).fetchall()
@@ -118,7 +153,7 @@ class PgVectors:
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, ANN_DEPTH)  # pgvector's hnsw.ef_search is at most 1,000
         text = "[" + ",".join(repr(float(v)) for v in np.asarray(vector, dtype=np.float32).ravel()) + "]"
-        with _Pool.get(self.uri).connection() as conn, conn.transaction():
+        with connection(self.uri) as conn, conn.transaction():
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, k)}")
             rows = conn.execute(
                 f'SELECT row, -(embedding <#> %s::vector) FROM "{self.schema}".units '

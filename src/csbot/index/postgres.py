@@ -40,7 +40,7 @@ import numpy as np
 from csbot.errors import CsbotError, IndexCorruptError, IndexMissingError, IndexStaleError
 from csbot.index.glossary import Glossary
 from csbot.index.manifest import FORMAT_VERSION, check_fresh
-from csbot.index.pg_search import PgLexical, PgVectors
+from csbot.index.pg_search import PgLexical, PgVectors, describe, first_line
 from csbot.index.protocols import BuiltIndex, LexicalIndex, LoadedIndex
 from csbot.index.vectors import HNSW_ABOVE, FlatVectors
 from csbot.records import Passage
@@ -64,17 +64,6 @@ def is_postgres(store: str) -> bool:
     return store.startswith(SCHEMES)
 
 
-def describe(uri: str) -> str:
-    """The database a URI names, for messages: host and database, never user or password."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = conninfo_to_dict(uri)
-    except Exception:  # a malformed URI is reported without repeating it
-        return "the PostgreSQL store (its URI does not parse)"
-    return f"PostgreSQL database {parts.get('dbname', '?')!s} on {parts.get('host') or 'localhost'!s}"
-
-
 class PgStore:
     """An :class:`csbot.index.protocols.IndexStore` in a PostgreSQL database."""
 
@@ -91,7 +80,7 @@ class PgStore:
         try:
             conn = psycopg.connect(self.uri, autocommit=autocommit, connect_timeout=10)
         except psycopg.Error as exc:
-            raise CsbotError(f"cannot connect to {self.where}: {_first_line(exc)}") from None
+            raise CsbotError(f"cannot connect to {self.where}: {first_line(exc)}") from None
         try:
             yield conn
         finally:
@@ -127,7 +116,7 @@ class PgStore:
                     _write_tables(conn, schema, built)
                 _switch(conn, schema, built.manifest)
         except psycopg.Error as exc:
-            raise CsbotError(f"writing the index to {self.where} failed: {_first_line(exc)}") from None
+            raise CsbotError(f"writing the index to {self.where} failed: {first_line(exc)}") from None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -163,7 +152,7 @@ class PgStore:
             raise
         except Exception as exc:  # psycopg's, or a table that does not hold what it should
             raise IndexCorruptError(
-                f"the index in {self.where} cannot be read ({type(exc).__name__}: {_first_line(exc)}); "
+                f"the index in {self.where} cannot be read ({type(exc).__name__}: {first_line(exc)}); "
                 "run `csbot build`"
             ) from None
 
@@ -219,10 +208,6 @@ class PgStore:
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (schema,))
         return done
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _switch(conn: Any, schema: str, manifest: dict[str, Any]) -> None:
