@@ -65,6 +65,11 @@ class Passage:
     # (offset in text, raw line) wherever the raw line changes: maps any span back to lines
     line_map: tuple[tuple[int, int], ...] = ()
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Passage:
+        """A passage from its JSON form (``asdict``; the stores keep it so): lists back to tuples."""
+        return cls(**{**row, "line_map": tuple(tuple(pair) for pair in row.get("line_map", ()))})
+
     def raw_line_at(self, offset: int) -> int:
         """The raw line number of the character at ``offset`` in :attr:`text`."""
         if not self.line_map:

@@ -127,7 +127,7 @@ class LocalStore:
         check_fresh(manifest, self.settings)
         try:
             with open(index_dir / PASSAGES, encoding="utf-8") as fh:
-                passages = [_passage(json.loads(line)) for line in fh if line.strip()]
+                passages = [Passage.from_row(json.loads(line)) for line in fh if line.strip()]
             lexical = Bm25Index.load(index_dir / BM25_DIR)
             pairs = Bm25Index.load(index_dir / PAIRS_DIR)
             vectors = FlatVectors.load(index_dir / FAISS_FILE)
@@ -228,8 +228,3 @@ def _owner_gone(path: Path, name: str) -> bool:
     except PermissionError:  # alive, another user's
         return False
     return False
-
-
-def _passage(row: dict[str, Any]) -> Passage:
-    row["line_map"] = tuple(tuple(pair) for pair in row.get("line_map", ()))
-    return Passage(**row)

@@ -3,6 +3,7 @@ nearest vectors by pgvector's HNSW index (:mod:`csbot.index.postgres` writes the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,20 +16,8 @@ from csbot.index.vectors import ANN_DEPTH
 CONNECT_SECONDS = 5.0  # how long a question waits for a pooled connection
 
 
-class _Pool:
-    """One small connection pool per database and process, opened on first use."""
-
-    pools: dict[str, Any] = {}
-
-    @classmethod
-    def get(cls, uri: str) -> Any:
-        if uri not in cls.pools:
-            from psycopg_pool import ConnectionPool
-
-            cls.pools[uri] = ConnectionPool(
-                uri, min_size=1, max_size=8, open=True, kwargs={"autocommit": True}
-            )
-        return cls.pools[uri]
+_POOLS: dict[str, Any] = {}  # one small connection pool per database and process
+_POOLS_LOCK = threading.Lock()
 
 
 def describe(uri: str) -> str:
@@ -63,15 +52,22 @@ def connection(uri: str) -> Iterator[Any]:
 
 
 def pool(uri: str) -> Any:
-    """This process's connection pool for ``uri`` (psycopg_pool, autocommit connections)."""
-    return _Pool.get(uri)
+    """This process's connection pool for ``uri`` (psycopg_pool, autocommit connections),
+    opened on first use and shared by the index reads, the version check and the question log."""
+    with _POOLS_LOCK:
+        if uri not in _POOLS:
+            from psycopg_pool import ConnectionPool
+
+            _POOLS[uri] = ConnectionPool(uri, min_size=1, max_size=8, open=True, kwargs={"autocommit": True})
+        return _POOLS[uri]
 
 
 def close_pools() -> None:
     """Close this process's pools (a test dropping its database; a replica shutting down)."""
-    for pool in _Pool.pools.values():
-        pool.close()
-    _Pool.pools.clear()
+    with _POOLS_LOCK:
+        for opened in _POOLS.values():
+            opened.close()
+        _POOLS.clear()
 
 
 # A large index sums a question's postings in PostgreSQL and returns this many best passages

@@ -284,7 +284,7 @@ def _read_tables(
     conn: Any, schema: str, manifest: dict[str, Any], uri: str, in_memory_units: int
 ) -> LoadedIndex:
     q = f'"{schema}"'
-    passages = [_passage(d) for (d,) in conn.execute(f"SELECT data FROM {q}.passages ORDER BY row")]
+    passages = [Passage.from_row(d) for (d,) in conn.execute(f"SELECT data FROM {q}.passages ORDER BY row")]
     rows = conn.execute(f"SELECT passage, start, stop, hubness FROM {q}.units ORDER BY row").fetchall()
     units = np.asarray([r[:3] for r in rows], dtype=np.int32).reshape(-1, 3)
     hubness = np.asarray([r[3] for r in rows], dtype=np.float32)
@@ -319,8 +319,3 @@ def _read_tables(
         glossary,
         hubness,
     )
-
-
-def _passage(row: dict[str, Any]) -> Passage:
-    row["line_map"] = tuple(tuple(pair) for pair in row.get("line_map", ()))
-    return Passage(**row)

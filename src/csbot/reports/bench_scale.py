@@ -34,7 +34,7 @@ import numpy as np
 from csbot.index.bm25 import Bm25Index
 from csbot.index.build import hubness
 from csbot.index.glossary import Glossary
-from csbot.index.manifest import FORMAT_VERSION
+from csbot.index.manifest import make_manifest
 from csbot.index.protocols import BuiltIndex, LoadedIndex
 from csbot.records import Passage
 from csbot.reports.evaluation import load_questions
@@ -122,19 +122,17 @@ def built_index(passages: list[Passage], vectors: np.ndarray, settings: Settings
     units = np.asarray([(i, 0, len(p.text)) for i, p in enumerate(passages)], dtype=np.int32)
     from csbot.ingest.corpus import load_corpus
 
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "corpus_hash": load_corpus(settings.corpus_dir).content_hash(),
-        "documents": sorted({p.doc_id for p in passages}),
-        "model": settings.model,
+    # the seed corpus's manifest (a load checks the index against it), this index's counts
+    counts = {
         "dimension": int(vectors.shape[1]),
         "passage_count": len(passages),
         "vector_count": len(passages),
-        "glossary_entries": 0,
-        "synonym_entries": 0,
     }
+    counts |= {"glossary_entries": 0, "synonym_entries": 0}
     return BuiltIndex(
-        manifest=manifest,
+        manifest=make_manifest(
+            settings, load_corpus(settings.corpus_dir), settings.model, counts, time.perf_counter()
+        ),
         passages=passages,
         lexical=Bm25Index.build(tokens),
         pairs=Bm25Index.build(pairs),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from csbot.index.postgres import describe
+from csbot.index.pg_search import describe, pool
 from csbot.serve.question_log import GapGroup, Unhelpful, group_gaps
 
 SCHEMA = """
@@ -26,33 +26,27 @@ CREATE TABLE IF NOT EXISTS csbot.feedback (
 
 
 class PgQuestionLog:
-    """The question log in ``csbot.questions`` / ``csbot.feedback`` of the store's database."""
+    """The question log in ``csbot.questions`` / ``csbot.feedback`` of the store's database,
+    through the process's pool for it (:func:`csbot.index.pg_search.pool`)."""
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
         self.path = describe(uri)  # what `csbot gaps` names as the log's place
-        self._pool: Any = None
+        self._ready = False
         self._lock = threading.Lock()
 
     def _db(self) -> Any:
+        """The pool, the log's tables created on first use."""
         with self._lock:
-            if self._pool is None:
-                from psycopg_pool import ConnectionPool
-
-                pool = ConnectionPool(
-                    self.uri, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
-                )
-                with pool.connection() as conn, conn.transaction():
+            if not self._ready:
+                with pool(self.uri).connection() as conn, conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext('csbot.questions'))")
                     conn.execute(SCHEMA)
-                self._pool = pool
-            return self._pool
+                self._ready = True
+        return pool(self.uri)
 
     def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+        """Nothing of its own to close: the pool is the process's (``close_pools``)."""
 
     def record(
         self, question: str, confident: bool, top_doc: str | None, question_id: int | None = None
