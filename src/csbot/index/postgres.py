@@ -20,10 +20,11 @@ lock nobody holds and that is not current or previous was left by a killed build
 dropped by :meth:`PgStore.tidy`. ``csbot.meta`` holds the layout version; a database laid out
 by another csbot is refused with one line.
 
-Below :data:`IN_MEMORY_UNITS` vectors a replica loads them into an exact FAISS index and
-sums a question's BM25 postings itself (the answers are then those of the local store, byte
-for byte); above, questions go to the HNSW index in PostgreSQL (:class:`PgVectors`) and
-PostgreSQL sums the postings, returning the best passages (:class:`PgLexical`).
+A replica sums a question's BM25 postings itself, read as packed arrays (:class:`PgLexical`):
+the BM25 ranking is the local store's, byte for byte, at every size. Below
+:data:`IN_MEMORY_UNITS` vectors it loads them into an exact FAISS index (the answers are then
+those of the local store); above, questions go to the HNSW index in PostgreSQL
+(:class:`PgVectors`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from csbot.index.vectors import HNSW_ABOVE, FlatVectors
 from csbot.records import Passage
 from csbot.settings import Settings
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: postings as packed int32 / float32 (bytea)
 IN_MEMORY_UNITS = HNSW_ABOVE  # the size up to which exact search is fast enough (index/vectors.py)
 SCHEMES = ("postgresql://", "postgres://")
 _META = """
@@ -229,19 +230,26 @@ def _switch(conn: Any, schema: str, manifest: dict[str, Any]) -> None:
 
 def _postings_rows(
     index: LexicalIndex,
-) -> tuple[list[str], Iterator[tuple[int, str, int, list[int], list[float]]]]:
-    """csbot's term ids (terms in sorted order) and one row per term."""
+) -> tuple[list[str], Iterator[tuple[int, str, int, bytes, bytes]]]:
+    """csbot's term ids (terms in sorted order) and one row per term: its passages as
+    little-endian int32 and their weights as little-endian float32 (bm25s's own values)."""
     postings = getattr(index, "postings", None)
     if postings is None:
         raise TypeError(f"the PostgreSQL store writes bm25s indexes, not {type(index).__name__}")
     vocab, weights, passages, starts = postings()
     terms = sorted(t for t, i in vocab.items() if i < len(starts) - 1)  # bm25s files "" past the end
 
-    def rows() -> Iterator[tuple[int, str, int, list[int], list[float]]]:
+    def rows() -> Iterator[tuple[int, str, int, bytes, bytes]]:
         for term_id, term in enumerate(terms):
             t = vocab[term]
             a, b = int(starts[t]), int(starts[t + 1])
-            yield term_id, term, b - a, passages[a:b].tolist(), weights[a:b].tolist()
+            yield (
+                term_id,
+                term,
+                b - a,
+                np.asarray(passages[a:b], dtype="<i4").tobytes(),
+                np.asarray(weights[a:b], dtype="<f4").tobytes(),
+            )
 
     return terms, rows()
 
@@ -257,7 +265,12 @@ def _write_tables(conn: Any, schema: str, built: BuiltIndex) -> None:
     for table in ("postings", "pair_postings"):
         conn.execute(
             f'CREATE TABLE "{schema}".{table} (term_id int PRIMARY KEY, term text NOT NULL UNIQUE, '
-            "df int NOT NULL, passages int[] NOT NULL, weights real[] NOT NULL)"
+            "df int NOT NULL, passages bytea NOT NULL, weights bytea NOT NULL)"
+        )
+        # stored uncompressed: a question reads a common word's postings without inflating them
+        conn.execute(
+            f'ALTER TABLE "{schema}".{table} ALTER passages SET STORAGE EXTERNAL, '
+            "ALTER weights SET STORAGE EXTERNAL"
         )
     conn.execute(f'CREATE TABLE "{schema}".glossary (data jsonb NOT NULL)')
     with conn.cursor().copy(f'COPY "{schema}".passages (row, data) FROM STDIN') as copy:
@@ -312,8 +325,8 @@ def _read_tables(
     return LoadedIndex(
         manifest,
         passages,
-        PgLexical(uri, schema, "postings", n, conn, large),
-        PgLexical(uri, schema, "pair_postings", n, conn, large),
+        PgLexical(uri, schema, "postings", n, conn),
+        PgLexical(uri, schema, "pair_postings", n, conn),
         vectors,
         units,
         glossary,
