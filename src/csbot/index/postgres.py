@@ -289,8 +289,17 @@ def _write_tables(conn: Any, schema: str, built: BuiltIndex) -> None:
         f'INSERT INTO "{schema}".glossary VALUES (%s)',
         (json.dumps(built.glossary.to_json(), ensure_ascii=False),),
     )
+    # pgvector builds the graph fast only while it fits in maintenance_work_mem (64 MB by
+    # default: about 30,000 vectors of 384 dimensions); this build's session asks for enough
+    conn.execute(f"SET maintenance_work_mem = '{_graph_memory_mb(len(built.units), dim)}MB'")
     conn.execute(f'CREATE INDEX ON "{schema}".units USING hnsw (embedding vector_ip_ops)')
     conn.execute(f'ANALYZE "{schema}".units')
+
+
+def _graph_memory_mb(vectors: int, dim: int) -> int:
+    """Memory for pgvector to build the HNSW graph of ``vectors`` in one pass: each vector
+    (4 bytes a dimension) and its neighbour lists, with room to spare; 64 MB to 4 GB."""
+    return int(min(4096, max(64, vectors * (dim * 4 + 512) * 1.5 / 2**20)))
 
 
 def _read_tables(
