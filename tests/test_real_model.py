@@ -135,6 +135,8 @@ def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assis
     texts = [*questions, "服务" * 400]  # the last one is cut at 512 tokens
     one_by_one = np.stack([fast.embed_batch([t], "query")[0] for t in texts])
     assert np.array_equal(one_by_one, fast.embed_batch(texts, "query"))  # no text depends on another
+    single = OnnxE5Embedder(location, "query: ", "passage: ", threads=1)
+    assert np.array_equal(single.embed_batch(texts, "query"), one_by_one)  # threads change no bit
 
 
 def test_sources_lists_every_covering_document(assistant: Assistant) -> None:
