@@ -126,10 +126,12 @@ class Retriever:
         owner = units[rows, 0]
         by_owner = np.lexsort((rows, -score, owner))  # passage, then best first, then unit row
         closest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]  # one per passage
-        pairs = sorted(((int(owner[u]), float(score[u])) for u in closest), key=lambda p: (-p[1], p[0]))
-        spans = {int(owner[u]): (int(units[rows[u], 1]), int(units[rows[u], 2])) for u in closest}
-        cosines = {int(owner[u]): float(cosine[u]) for u in closest}
-        return Ranked([i for i, _ in pairs], dict(pairs), spans, cosines)
+        closest = closest[np.lexsort((owner[closest], -score[closest]))]  # best first, ties by passage
+        ids, best = owner[closest].tolist(), score[closest].tolist()
+        starts, stops = units[rows[closest], 1].tolist(), units[rows[closest], 2].tolist()
+        spans = dict(zip(ids, zip(starts, stops, strict=True), strict=True))
+        cosines = dict(zip(ids, cosine[closest].tolist(), strict=True))
+        return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines)
 
     def search(
         self, query: Query, k: int = 5, mode: Mode = "hybrid", timings: dict[str, float] | None = None
