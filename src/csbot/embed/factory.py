@@ -10,6 +10,10 @@ from csbot.settings import DEFAULT_MODEL, Settings
 # one on this project's 2-core machine (the vectors are bit-identical); more threads would
 # mostly wait on each other at that size.
 QUERY_THREADS = 2
+# The service works on several questions at once (``request_threads``): one thread each. With
+# two, ORT's spinning workers fight over the cores: three concurrent streams of questions
+# ran at 160 questions/s against 220 with one thread each (scratch measurement, this machine).
+SERVICE_THREADS = 1
 
 
 def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUERY_THREADS) -> Embedder:
@@ -21,7 +25,8 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
         prepare: build the default model from the installed packages if it is missing
             (``csbot build`` does; ``csbot ask`` does not, it reports how to fix it).
         threads: CPU threads for one ``embed_batch`` call of the default model:
-            :data:`QUERY_THREADS` for questions, 0 for all cores (index builds).
+            :data:`QUERY_THREADS` for a question alone (CLI, in-process), :data:`SERVICE_THREADS`
+            in the service, 0 for all cores (index builds).
     """
     if settings.model == FAKE_MODEL:
         from csbot.embed.fake import HashEmbedder

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from csbot.embed.factory import SERVICE_THREADS, make_embedder
 from csbot.errors import CsbotError
 from csbot.index.store import open_store
 from csbot.serve.assistant import Assistant
@@ -61,7 +62,10 @@ class LiveAssistant:
     def _load(self, version: str) -> None:
         old = self._assistant
         try:
-            new = Assistant(self.settings, embedder=old.embedder if old is not None else None)
+            embedder = (
+                old.embedder if old is not None else make_embedder(self.settings, threads=SERVICE_THREADS)
+            )
+            new = Assistant(self.settings, embedder=embedder)
             new.warm_up()
         except CsbotError as exc:
             self.error = str(exc)
