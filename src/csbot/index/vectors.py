@@ -55,6 +55,10 @@ class FlatVectors:
     def size(self) -> int:
         return int(self._index.ntotal)  # type: ignore[attr-defined]
 
+    def all_vectors(self) -> np.ndarray:
+        """Every stored vector, in row order."""
+        return self._index.reconstruct_n(0, self.size)  # type: ignore[attr-defined,no-any-return]
+
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self._hnsw:
             import faiss

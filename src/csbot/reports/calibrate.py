@@ -13,7 +13,9 @@ questions they are judged on:
   :data:`NOT_COVERED_KEPT` of the on-topic questions the material does not answer below it
   and where the answers above it are right at least :data:`CONFIDENT_PRECISION` of the time.
 
-The result is written to ``data/confidence.json`` under the embedding model's name.
+The result is written to ``data/confidence.json`` under the embedding model's name. Before it,
+:func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`), whose out-of-fold
+maps give the signals the model is fitted on.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from csbot.answer.confidence import FEATURES, Calibration
 from csbot.reports.evaluation import Example, calibration_figures
+from csbot.settings import Settings
 
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
@@ -123,6 +126,33 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
             confident = t
             break
     return likely, max(likely, round(confident, 4))
+
+
+def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
+    """Fit the query adapter (unless ``settings.query_adapter`` is off) and then the confidence
+    model on the dev split of ``questions``, write both into ``csbot/data``, and return what
+    each reports."""
+    from importlib import resources
+
+    from csbot.reports.adapt import fit_adapter
+    from csbot.reports.evaluation import collect, load_questions
+    from csbot.search.adapter import adapter_file
+    from csbot.serve.assistant import Assistant
+
+    dev = [q for q in load_questions(questions) if q.split == "dev"]
+    assistant = Assistant(settings)
+    data = resources.files("csbot.data")
+    reports: list[dict[str, Any]] = []
+    if settings.query_adapter:
+        adapter = fit_adapter(assistant.retriever, dev, settings.model)
+        with resources.as_file(data.joinpath(adapter_file(settings.model))) as path:
+            adapter.save(path)
+        assistant.retriever.adapter = adapter  # the confidence signals are the ones it gives
+        reports.append({"query_adapter": adapter.report})
+    calibration = fit(collect(assistant, dev), settings.model)
+    with resources.as_file(data.joinpath("confidence.json")) as path:
+        write(calibration, path)
+    return [*reports, calibration.to_dict()]
 
 
 def write(calibration: Calibration, path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from csbot.answer.confidence import Signals
 from csbot.errors import CsbotError
 from csbot.records import Answer
+from csbot.search.adapter import fold_of
 from csbot.search.retriever import MODES, Mode
 from csbot.serve.assistant import SIGNAL_DEPTH, Assistant
 from csbot.text.normalise import squash
@@ -46,6 +47,12 @@ class EvalQuestion:
     @property
     def split(self) -> str:
         return split_of(self.qid, self.group)
+
+    @property
+    def held_out(self) -> int | None:
+        """The query-adapter fold a development question is answered without (the adapter
+        is fitted on the development split, :mod:`csbot.reports.adapt`); None for ``test``."""
+        return fold_of(self.qid, self.group) if self.split == "dev" else None
 
 
 def split_of(qid: str, group: str | None = None) -> str:
@@ -130,7 +137,8 @@ def collect(assistant: Assistant, questions: list[EvalQuestion]) -> list[Example
         if q.choice is not None:
             continue
         query = retriever.analyse(assistant.check_question(q.question))
-        hits = retriever.search(query, k=SIGNAL_DEPTH)
+        with assistant.holding_out(q.held_out):
+            hits = retriever.search(query, k=SIGNAL_DEPTH)
         pick, signals = builder.candidate(query, hits)
         span = hits[0].passage.text[pick.span.start : pick.span.end] if pick else ""
         right = q.evidence is not None and bool(span) and contains_evidence(span, q.evidence)
@@ -166,17 +174,12 @@ def run_eval(
     # what the confidence model is calibrated against: whether the top passage's span is
     # right, whether or not it was shown (hybrid retrieval, which the model was fitted on)
     candidates = {e.question.qid: e.right for e in collect(assistant, questions)}
-    outcomes = {
-        mode: [
-            judge(
-                q,
-                assistant.ask(q.question, top_k=depth, mode=mode),
-                candidates.get(q.qid) if mode == "hybrid" else None,
-            )
-            for q in questions
-        ]
-        for mode in modes
-    }
+    outcomes: dict[Mode, list[Outcome]] = {mode: [] for mode in modes}
+    for mode in modes:
+        for q in questions:
+            with assistant.holding_out(q.held_out):
+                answer = assistant.ask(q.question, top_k=depth, mode=mode)
+            outcomes[mode].append(judge(q, answer, candidates.get(q.qid) if mode == "hybrid" else None))
     for split in (*SPLITS, "all"):
         per_mode = {}
         for mode, results in outcomes.items():

@@ -88,7 +88,8 @@ def candidate_hits(assistant: Assistant, point: str, exclude: tuple[str, int] | 
     query = assistant.retriever.analyse(text)
     hits = [
         hit
-        for hit in assistant.retriever.search(query, k=SEARCH_DEPTH)
+        # the query adapter learned how students word questions; a point is the syllabus's words
+        for hit in assistant.retriever.search(query, k=SEARCH_DEPTH, adapted=False)
         if hit.passage.kind not in NAMING_KINDS
         and not (
             exclude

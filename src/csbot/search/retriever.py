@@ -12,6 +12,7 @@ import numpy as np
 from csbot.embed.base import Embedder
 from csbot.index.protocols import LoadedIndex
 from csbot.records import Hit
+from csbot.search.adapter import QueryAdapter
 from csbot.search.fusion import NAMING_KINDS, convex, demote, fuse, lexical_trust
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
@@ -55,6 +56,7 @@ class Retriever:
         rrf_k: int = 60,
         fusion: str = "convex",
         bm25_weight: float = 0.5,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -63,9 +65,13 @@ class Retriever:
         self.fusion = fusion
         self.bm25_weight = bm25_weight
         self.weights = TermWeights(index.lexical, len(index.passages))
+        # The learned query map (:mod:`csbot.search.adapter`); ``held_out`` picks the map fitted
+        # without one cross-validation fold, for out-of-sample development figures.
+        self.adapter = adapter
+        self.held_out: int | None = None
         # Students ask the same questions again (the exam items especially): the query
         # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
-        self._query_vector = lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+        self.query_vector = lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
 
     def analyse(self, question: str) -> Query:
         """The question read once for every stage (:func:`csbot.search.query.analyse`)."""
@@ -105,16 +111,37 @@ class Retriever:
         return Ranked(ids, {i: float(scores[i]) for i in ids})
 
     def _embed_query(self, text: str) -> np.ndarray:
+        """The model's vector of ``text`` as a query (1 × d), before any adapter."""
         vector = np.ascontiguousarray(self.embedder.embed_batch([text], kind="query"), dtype=np.float32)
         vector.flags.writeable = False
         return vector
 
-    def dense(self, query: Query) -> Ranked:
+    def dense(self, query: Query, adapted: bool = True) -> Ranked:
         """Passages by the cosine of their closest vector: the whole passage or one of its
-        sentence windows (``units``), whichever is nearer the question."""
+        sentence windows (``units``), whichever is nearer the question.
+
+        With a query adapter the passages are ordered by the adapted question's vector, while
+        each passage's closest unit and cosine (the span hint and the confidence signals)
+        stay those of the model's own vector: the map is fitted to rank passages, not to
+        measure how near a sentence is. ``adapted=False`` searches without the map."""
         if not query.retrieval:
             return Ranked([], {})
-        vector = self._query_vector(query.retrieval)
+        vector = self.query_vector(query.retrieval)
+        ids, best, spans, cosines = self._nearest(vector)
+        if self.adapter is None or not adapted:
+            return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines)
+        ids, best, _, _ = self._nearest(self.adapter.apply(vector, self.held_out))
+        return Ranked(
+            ids,
+            dict(zip(ids, best, strict=True)),
+            {i: spans[i] for i in ids if i in spans},
+            {i: cosines[i] for i in ids if i in cosines},
+        )
+
+    def _nearest(
+        self, vector: np.ndarray
+    ) -> tuple[list[int], list[float], dict[int, tuple[int, int]], dict[int, float]]:
+        """Passage rows best first, their CSLS scores, closest units and those units' cosines."""
         units = self.index.units
         sims, idx = self.index.vectors.search(vector, min(len(units), DENSE_DEPTH))
         found = idx[0] >= 0
@@ -131,10 +158,15 @@ class Retriever:
         starts, stops = units[rows[closest], 1].tolist(), units[rows[closest], 2].tolist()
         spans = dict(zip(ids, zip(starts, stops, strict=True), strict=True))
         cosines = dict(zip(ids, cosine[closest].tolist(), strict=True))
-        return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines)
+        return ids, best, spans, cosines
 
     def search(
-        self, query: Query, k: int = 5, mode: Mode = "hybrid", timings: dict[str, float] | None = None
+        self,
+        query: Query,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        timings: dict[str, float] | None = None,
+        adapted: bool = True,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``.
 
@@ -142,12 +174,14 @@ class Retriever:
         normalised scores (:func:`csbot.search.fusion.convex`), BM25's weight scaled by
         :func:`csbot.search.fusion.lexical_trust`, or reciprocal-rank fusion
         (:func:`csbot.search.fusion.fuse`) with ``fusion="rrf"``; ``bm25`` and ``dense`` use
-        one ranking alone. Stage times in milliseconds go into ``timings`` when given.
+        one ranking alone. Stage times in milliseconds go into ``timings`` when given;
+        ``adapted=False`` leaves the query adapter out (a trainer's syllabus point is not a
+        student's question).
         """
         clock = _Clock(timings)
         lexical = self.bm25(query) if mode in ("hybrid", "bm25") else Ranked([], {})
         clock.lap("bm25")
-        semantic = self.dense(query) if mode in ("hybrid", "dense") else Ranked([], {})
+        semantic = self.dense(query, adapted) if mode in ("hybrid", "dense") else Ranked([], {})
         clock.lap("dense")
         order = self._fused(query, lexical, semantic, mode)
         passages = self.index.passages

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -14,6 +16,7 @@ from csbot.errors import QuestionError
 from csbot.index.store import load_index
 from csbot.ingest.corpus import load_corpus
 from csbot.records import Answer, Hit
+from csbot.search.adapter import adapter_for
 from csbot.search.query import Query
 from csbot.search.retriever import Mode, Retriever
 from csbot.settings import Settings
@@ -33,8 +36,17 @@ class Assistant:
         self.settings = settings
         index = load_index(settings)
         self.embedder = embedder or make_embedder(settings)
+        adapter = adapter_for(settings.model) if settings.query_adapter else None
+        if adapter is not None and adapter.dim != index.manifest.get("dimension"):
+            adapter = None  # fitted for vectors of another size: not this index's model
         self.retriever = Retriever(
-            index, self.embedder, settings.candidates, settings.rrf_k, settings.fusion, settings.bm25_weight
+            index,
+            self.embedder,
+            settings.candidates,
+            settings.rrf_k,
+            settings.fusion,
+            settings.bm25_weight,
+            adapter,
         )
         self.corpus = load_corpus(settings.corpus_dir)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
@@ -51,6 +63,21 @@ class Assistant:
         query = self.retriever.analyse(text)
         hits = self.retriever.search(query, k=max(k, SIGNAL_DEPTH), mode=mode)
         return self.builder.build(query, hits, mode, k)
+
+    @contextmanager
+    def holding_out(self, fold: int | None) -> Iterator[None]:
+        """Answer with the query adapter fitted without ``fold`` (a development question's own
+        fold, so its figures are out-of-sample); None is the adapter ``ask`` uses."""
+        if fold == self.retriever.held_out:
+            yield
+            return
+        previous, self.retriever.held_out = self.retriever.held_out, fold
+        self._answer.cache_clear()
+        try:
+            yield
+        finally:
+            self.retriever.held_out = previous
+            self._answer.cache_clear()
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for (jieba, OpenCC, the model,

@@ -231,19 +231,12 @@ def calibrate(
         "eval/questions.jsonl"
     ),
 ) -> None:
-    """Fit the confidence model on the dev split of a question set (data/confidence.json)."""
-    from importlib import resources
+    """Fit the query adapter and then the confidence model on the dev split of a question set
+    (data/adapter-MODEL.npz, data/confidence.json)."""
+    from csbot.reports.calibrate import calibrate_all
 
-    from csbot.reports.calibrate import fit, write
-    from csbot.reports.evaluation import collect, load_questions
-    from csbot.serve.assistant import Assistant
-
-    settings = _settings()
-    dev = [q for q in load_questions(file) if q.split == "dev"]
-    calibration = fit(collect(Assistant(settings), dev), settings.model)
-    with resources.as_file(resources.files("csbot.data").joinpath("confidence.json")) as path:
-        write(calibration, path)
-    say_json(calibration.to_dict())
+    for report in calibrate_all(_settings(), file):
+        say_json(report)
 
 
 @app.command()
