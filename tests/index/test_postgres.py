@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import numpy as np
 import psycopg
 import pytest
 
@@ -194,6 +195,12 @@ def test_a_large_index_is_searched_in_postgres_with_the_same_rankings(pg_store: 
         assert a == b, q.qid  # the postings are summed as bm25s sums them: exact at every size
         dense_a, dense_b = here.dense(here.analyse(q.question)), there.dense(there.analyse(q.question))
         assert dense_a.ids[:5] == dense_b.ids[:5], q.qid  # HNSW over 983 vectors finds the exact ones
+    # two question vectors in one search (the query adapter's moved vector beside the model's)
+    two = np.vstack([there.query_vector(there.analyse(q.question).retrieval) for q in QUESTIONS[:2]])
+    sims, ids = big.vectors.search(two, 5)
+    for row, vector in enumerate(two):
+        one_sims, one_ids = big.vectors.search(vector[None, :], 5)
+        assert ids[row].tolist() == one_ids[0].tolist() and np.allclose(sims[row], one_sims[0])
 
 
 def test_a_database_that_goes_away_is_a_clear_error_not_a_traceback(

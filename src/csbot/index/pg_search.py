@@ -121,16 +121,18 @@ class PgVectors:
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, ANN_DEPTH)  # pgvector's hnsw.ef_search is at most 1,000
-        text = "[" + ",".join(repr(float(v)) for v in np.asarray(vector, dtype=np.float32).ravel()) + "]"
+        queries = np.atleast_2d(np.asarray(vector, dtype=np.float32))
+        sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
         with connection(self.uri) as conn, conn.transaction():
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, k)}")
-            rows = conn.execute(
-                f'SELECT row, -(embedding <#> %s::vector) FROM "{self.schema}".units '
-                "ORDER BY embedding <#> %s::vector LIMIT %s",
-                (text, text, k),
-            ).fetchall()
-        sims = np.full((1, k), -np.inf, dtype=np.float32)
-        ids = np.full((1, k), -1, dtype=np.int64)
-        for j, (row, sim) in enumerate(rows):
-            ids[0, j], sims[0, j] = row, sim
+            for i, query in enumerate(queries):
+                text = "[" + ",".join(repr(float(v)) for v in query) + "]"
+                rows = conn.execute(
+                    f'SELECT row, -(embedding <#> %s::vector) FROM "{self.schema}".units '
+                    "ORDER BY embedding <#> %s::vector LIMIT %s",
+                    (text, text, k),
+                ).fetchall()
+                for j, (row, sim) in enumerate(rows):
+                    ids[i, j], sims[i, j] = row, sim
         return sims, ids

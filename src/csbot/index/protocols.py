@@ -39,7 +39,8 @@ class VectorIndex(Protocol):
     def size(self) -> int: ...
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(similarities, ids)``, each of shape (1, k), best first; id -1 where none."""
+        """For each row of ``vector`` (n × d): ``(similarities, ids)``, each of shape (n, k),
+        best first; id -1 where none."""
         ...
 
 

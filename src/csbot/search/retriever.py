@@ -127,10 +127,15 @@ class Retriever:
         if not query.retrieval:
             return Ranked([], {})
         vector = self.query_vector(query.retrieval)
-        ids, best, spans, cosines = self._nearest(vector)
-        if self.adapter is None or not adapted:
+        moved = self.adapter is not None and adapted
+        if moved:  # both vectors in one search: the adapted order, the model's own cosines
+            assert self.adapter is not None
+            vector = np.vstack([vector, self.adapter.apply(vector, self.held_out)])
+        sims, idx = self.index.vectors.search(vector, min(len(self.index.units), DENSE_DEPTH))
+        ids, best, spans, cosines = self._nearest(sims[0], idx[0])
+        if not moved:
             return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines)
-        ids, best, _, _ = self._nearest(self.adapter.apply(vector, self.held_out))
+        ids, best, _, _ = self._nearest(sims[1], idx[1])
         return Ranked(
             ids,
             dict(zip(ids, best, strict=True)),
@@ -139,14 +144,14 @@ class Retriever:
         )
 
     def _nearest(
-        self, vector: np.ndarray
+        self, sims: np.ndarray, idx: np.ndarray
     ) -> tuple[list[int], list[float], dict[int, tuple[int, int]], dict[int, float]]:
-        """Passage rows best first, their CSLS scores, closest units and those units' cosines."""
+        """Passage rows best first, their CSLS scores, closest units and those units' cosines,
+        from one row of a vector search."""
         units = self.index.units
-        sims, idx = self.index.vectors.search(vector, min(len(units), DENSE_DEPTH))
-        found = idx[0] >= 0
-        rows = idx[0][found].astype(np.int64)  # the units found, by row
-        cosine = np.round(sims[0][found].astype(np.float64), 6)
+        found = idx >= 0
+        rows = idx[found].astype(np.int64)  # the units found, by row
+        cosine = np.round(sims[found].astype(np.float64), 6)
         # CSLS: a unit close to everything (a hub) is ranked by how much closer it is to
         # this question than to its usual neighbours (dev student-voice hit@1 0.53 -> 0.56)
         score = np.round(cosine - CSLS_WEIGHT * self.index.hubness[rows], 6)
