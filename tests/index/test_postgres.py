@@ -195,7 +195,7 @@ def test_a_large_index_is_searched_in_postgres_with_the_same_rankings(pg_store: 
         assert a == b, q.qid  # the postings are summed as bm25s sums them: exact at every size
         dense_a, dense_b = here.dense(here.analyse(q.question)), there.dense(there.analyse(q.question))
         assert dense_a.ids[:5] == dense_b.ids[:5], q.qid  # HNSW over 983 vectors finds the exact ones
-    # two question vectors in one search (the query adapter's moved vector beside the model's)
+    # several question vectors in one search (the protocol takes n × d)
     two = np.vstack([there.query_vector(there.analyse(q.question).retrieval) for q in QUESTIONS[:2]])
     sims, ids = big.vectors.search(two, 5)
     for row, vector in enumerate(two):
