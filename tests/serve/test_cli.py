@@ -110,3 +110,20 @@ def test_a_bad_setting_is_one_line_and_exit_1(
     code, out, err = run(monkeypatch, capsys, "documents")
     assert code == 1 and out == ""
     assert err == message + "\n"
+
+
+def test_a_broken_query_adapter_file_is_one_line_naming_the_remedy(
+    fake_index: Settings, monkeypatch, capsys, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import csbot.serve.assistant as assistant_module
+    from csbot.search.adapter import read_adapter
+
+    broken = tmp_path / "adapter-fake.npz"
+    broken.write_bytes(b"PK\x03\x04 not a whole zip")
+    monkeypatch.setattr(assistant_module, "adapter_for", lambda model: read_adapter(broken))
+    code, out, err = run(monkeypatch, capsys, "ask", "什么是客户服务?")
+    assert code != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "cannot be read" in err and "csbot calibrate" in err and "CSBOT_QUERY_ADAPTER=0" in err
+    monkeypatch.setenv("CSBOT_QUERY_ADAPTER", "0")  # the way around it the message names
+    code, out, _ = run(monkeypatch, capsys, "ask", "什么是客户服务?")
+    assert code == 0 and "客户服务" in out

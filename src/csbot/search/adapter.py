@@ -29,6 +29,7 @@ from csbot.lazy import load_once
 
 ADAPTER_FILE = "adapter-{model}.npz"
 FOLDS = 5
+REMEDY = "run csbot calibrate to fit it again, or set CSBOT_QUERY_ADAPTER=0 to search without it"
 
 
 class AdapterError(CsbotError):
@@ -99,10 +100,10 @@ def read_adapter(path: Path) -> QueryAdapter:
         raise
     except Exception as exc:  # zip, numpy, json and key errors alike: the file is not usable
         raise AdapterError(
-            f"the query adapter file {path} cannot be read ({exc.__class__.__name__})"
+            f"the query adapter file {path} cannot be read ({exc.__class__.__name__}); {REMEDY}"
         ) from exc
     if not (np.isfinite(adapter.down).all() and np.isfinite(adapter.up).all()):
-        raise AdapterError(f"the query adapter file {path} holds numbers that are not finite")
+        raise AdapterError(f"the query adapter file {path} holds numbers that are not finite; {REMEDY}")
     return adapter
 
 
