@@ -23,7 +23,7 @@ passage folds): 1.0: 0.777 / 0.676, 0.75: 0.770 / 0.709, 0.5: 0.764 / 0.716, 0.2
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -144,9 +144,8 @@ def fit_adapter(retriever: Retriever, questions: Sequence[EvalQuestion], model: 
         "strength": STRENGTH,
     }
     adapter = QueryAdapter(model, down, up, {"trained_on": len(examples), **settings})
-    report = {
-        **adapter.report,
+    figures = {
         "dense_hit1_out_of_fold": dense_top1(examples, units, owner, hubness, adapter),
         "dense_hit1_without": dense_top1(examples, units, owner, hubness, None),
     }
-    return QueryAdapter(model, down, up, report)
+    return replace(adapter, report={**adapter.report, **figures})

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,8 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     from csbot.serve.assistant import Assistant
 
     dev = [q for q in load_questions(questions) if q.split == "dev"]
-    assistant = Assistant(settings)
+    # without the shipped adapter: it is refitted here (and may be the broken file being replaced)
+    assistant = Assistant(replace(settings, query_adapter=False))
     data = resources.files("csbot.data")
     reports: list[dict[str, Any]] = []
     if settings.query_adapter:

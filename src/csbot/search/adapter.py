@@ -19,13 +19,13 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from csbot.errors import CsbotError
-from csbot.lazy import load_once
 
 ADAPTER_FILE = "adapter-{model}.npz"
 FOLDS = 5
@@ -116,19 +116,11 @@ def adapter_file(model: str) -> str:
     return ADAPTER_FILE.format(model=re.sub(r"[^\w.-]", "_", model))
 
 
-@load_once
-def _shipped() -> dict[str, QueryAdapter | None]:
-    return {}
-
-
+@cache
 def adapter_for(model: str) -> QueryAdapter | None:
     """The adapter shipped in ``csbot/data`` for ``model``, or None when there is none."""
-    cache = _shipped()
-    if model not in cache:
-        resource = resources.files("csbot.data").joinpath(adapter_file(model))
-        if not resource.is_file():
-            cache[model] = None
-        else:
-            with resources.as_file(resource) as path:
-                cache[model] = read_adapter(path)
-    return cache[model]
+    resource = resources.files("csbot.data").joinpath(adapter_file(model))
+    if not resource.is_file():
+        return None
+    with resources.as_file(resource) as path:
+        return read_adapter(path)
