@@ -17,7 +17,7 @@ from csbot.settings import Settings
 
 
 def _signals(dense: float = 0.9, overlap: float = 0.5) -> Signals:
-    return Signals(dense, 0.01, 0.1, overlap, overlap, 0.1, 1.0, 0.0, 0.0, 0.0)
+    return Signals(dense, 0.01, 0.1, overlap, overlap, 0.1, 1.0, 0.0, 0.0)
 
 
 def _calibration(likely: float = 0.4, confident: float = 0.8, coef: float = 1.0) -> Calibration:

@@ -72,7 +72,7 @@ def _hit(dense: float) -> Hit:
 
 
 def _english(overlap: float) -> Signals:
-    return Signals(0.0, 0.0, 0.0, overlap, overlap, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return Signals(0.0, 0.0, 0.0, overlap, overlap, 0.0, 0.0, 1.0, 0.0)
 
 
 def test_the_fallback_rule_needs_translated_words_as_well_as_a_close_vector_for_english() -> None:

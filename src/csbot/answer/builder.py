@@ -21,7 +21,7 @@ from csbot.answer.exam import (
     single_from_sentences,
 )
 from csbot.answer.highlight import term_spans
-from csbot.answer.qtypes import LIST_Q, answer_form
+from csbot.answer.qtypes import LIST_Q
 from csbot.answer.spans import extract_span
 from csbot.records import Answer, Citation, DocumentInfo, Hit
 from csbot.search.fusion import NAMING_KINDS
@@ -155,7 +155,6 @@ class AnswerBuilder:
                 bm25_first=0.0,
                 cross_lingual=float(query.english is not None),
                 names_only=0.0,
-                form=0.0,
             )
         top = hits[0]
         span = top.passage.text[extract.span.start : extract.span.end] if extract else top.passage.text
@@ -169,7 +168,6 @@ class AnswerBuilder:
             bm25_first=1.0 if top.bm25_rank == 1 else 0.0,
             cross_lingual=1.0 if query.english is not None else 0.0,
             names_only=1.0 if top.passage.kind in NAMING_KINDS else 0.0,
-            form=answer_form(query.text, span) if extract else 0.0,
         )
 
     def _answer(

@@ -4,7 +4,7 @@ One calibrated model decides. It reads the :class:`Signals` csbot already has ab
 passage — the dense cosine, its margin over the next passage, the term overlap with the
 question (how much of the question's vocabulary the passage holds, bridged words included),
 the overlap of the answer span itself, whether BM25 ranks the same passage first, how much of
-the question's vocabulary the corpus never uses, the passage kind, whether the span has the shape the question asks for — and returns a
+the question's vocabulary the corpus never uses, the passage kind — and returns a
 probability (logistic regression, ``csbot calibrate`` fits it on the development split;
 ``data/confidence.json``). Two cut-offs turn it into an :class:`Outcome`:
 
@@ -67,7 +67,6 @@ class Signals:
     bm25_first: float  # 1 when BM25 ranks the same passage first
     cross_lingual: float  # 1 for a question without Chinese
     names_only: float  # 1 when the top passage only names topics (a question list, an outline)
-    form: float  # 1 when the span has the shape the question asks for (qtypes.answer_form)
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f.name)) for f in fields(self)]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from csbot.text.normalise import normalize
-from csbot.text.sentences import NUMBERED
 
 
 class QuestionType(StrEnum):
@@ -37,8 +36,6 @@ HAS_NUMBER = re.compile(r"\d")
 # English questions (the multilingual model answers them) are typed by their own words.
 FACT_EN = re.compile(r"\b(?:who|when|which year|how (?:many|much|long))\b")
 DEFINITION_EN = re.compile(r"\b(?:what is (?:a|an)|what does .+ mean|meaning|define|definition|stand for)\b")
-# An item of a list in an answer span: a list number, 一是 / 二、, or a ； between items.
-LIST_ITEM = re.compile(rf"{NUMBERED.pattern}|[一二三四五六七八九十](?:是|[、，])|[;；]")
 LIST_EN = re.compile(r"\b(?:what are|which|list|steps|kinds|types|principles|characteristics|features)\b")
 
 # The cues of each type, Chinese (either script, matched after normalising) and English.
@@ -133,19 +130,6 @@ def asks_every_item(question: str) -> bool:
 def rule_for(question: str) -> SpanRule:
     """The span rule of the question's type."""
     return RULES[question_type(question)]
-
-
-def answer_form(question: str, span: str) -> float:
-    """1.0 when ``span`` looks like what the question asks for — a number for a fact, a
-    defining phrase for a definition, two or more items for a list — else 0.0 (always for a
-    general question). A confidence signal: a wrong passage's best sentence often has the
-    question's words but not the answer's shape (cross-validated Brier on ``dev`` 0.158 →
-    0.151)."""
-    qtype = question_type(question)
-    if qtype is QuestionType.LIST:
-        return float(len(LIST_ITEM.findall(span)) >= 2)
-    pattern = RULES[qtype].bonus_pattern if qtype is not QuestionType.GENERAL else None
-    return float(pattern is not None and pattern.search(span) is not None)
 
 
 def bonus(rule: SpanRule, sentence: str) -> float:
