@@ -20,6 +20,11 @@ def test_domain_terms_stay_whole_and_stopwords_go() -> None:
     assert "首因效应" in tokenize("以貌取人是首因效应")
 
 
+def test_cantonese_particles_are_stopwords() -> None:
+    # 嘅 / 係 / 點解 / 咁 are function words (PyCantonese's list), not words the material lacks
+    assert tokenize("客戶投訴嘅處理係點解要咁做", bigrams=False) == ["客户投诉", "处理"]
+
+
 def test_traditional_and_simplified_give_the_same_tokens() -> None:
     assert tokenize("客戶服務的特點") == tokenize("客户服务的特点")
 

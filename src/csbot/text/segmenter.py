@@ -45,14 +45,24 @@ def _jieba() -> Any:
 def stopwords() -> frozenset[str]:
     """Chinese stopwords: the ``zh`` list of stopwords-iso (function and question words a
     student asks with, 啥 那么 为什么) and csbot's own (``data/stopwords.txt``: the words
-    of exam instructions, 简述 下列 正确). Besides keeping BM25 to content words, a question
-    word the corpus never uses would otherwise count as something the material lacks
-    (dev student-voice answers holding the evidence 0.31 -> 0.36)."""
+    of exam instructions, 简述 下列 正确) and PyCantonese's Cantonese ones
+    (``data/stopwords_yue.txt``: 嘅 係 點解, normalised as questions are). Besides keeping
+    BM25 to content words, a question word the corpus never uses would otherwise count as
+    something the material lacks (dev student-voice answers holding the evidence 0.31 -> 0.36;
+    a Cantonese question's particles made it look half unanswerable)."""
     import stopwordsiso
 
-    text = resources.files("csbot.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
-    own = {w.strip() for w in text.splitlines() if w.strip()}
-    return frozenset(own | set(stopwordsiso.stopwords("zh")))
+    data = resources.files("csbot.data")
+    own = _word_list(data.joinpath("stopwords.txt").read_text(encoding="utf-8"))
+    cantonese = {
+        normalize(w) for w in _word_list(data.joinpath("stopwords_yue.txt").read_text(encoding="utf-8"))
+    }
+    return frozenset(own | cantonese | set(stopwordsiso.stopwords("zh")))
+
+
+def _word_list(text: str) -> set[str]:
+    """The words of a word-per-line file (``#`` starts a comment line)."""
+    return {w.strip() for w in text.splitlines() if w.strip() and not w.lstrip().startswith("#")}
 
 
 def char_bigrams(word: str) -> list[str]:
