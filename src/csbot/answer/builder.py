@@ -21,6 +21,7 @@ from csbot.answer.exam import (
     single_from_sentences,
 )
 from csbot.answer.highlight import term_spans
+from csbot.answer.offtopic import detector_for
 from csbot.answer.qtypes import LIST_Q
 from csbot.answer.spans import extract_span
 from csbot.records import Answer, Citation, DocumentInfo, Hit
@@ -119,6 +120,8 @@ class AnswerBuilder:
         top = hits[0] if hits else None
         extract, signals = self.candidate(query, hits)
         probability, outcome = assess(self.model, top, signals, mode)
+        if outcome is not Outcome.NOT_COVERED and mode == "hybrid" and self._off_topic(query):
+            outcome = Outcome.NOT_COVERED  # no span for a question the detector finds off topic
         message = None
         if choice is not None and bank_rank is not None:
             # the question is an item of the material, answered there by its stored key
@@ -135,6 +138,15 @@ class AnswerBuilder:
             message = LIKELY
         shown = max(k or len(hits), extract.rank if extract else 0)
         return self._answer(query, hits[:shown], probability, outcome, extract, message, choice)
+
+    def _off_topic(self, query: Query) -> bool:
+        """Whether the off-topic detector of the model (:mod:`csbot.answer.offtopic`) flags
+        the question (never without one, or without text the dense search embeds)."""
+        detector = detector_for(self.model)
+        vector = getattr(self.reader, "query_vector", None)
+        if detector is None or vector is None or not query.retrieval:
+            return False
+        return detector.off_topic(vector(query.retrieval)[0])
 
     def candidate(self, query: Query, hits: Sequence[Hit]) -> tuple[Pick | None, Signals]:
         """The span the top passage gives, and what the confidence model reads about it

@@ -115,6 +115,24 @@ def logistic(
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
+@dataclass(frozen=True)
+class FittedLogistic:
+    """A logistic regression over standardised features with one cut-off, as a model file
+    stores it (the cover model, the off-topic detector)."""
+
+    model: str
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    report: dict[str, Any]
+
+    def probability(self, x: Sequence[float]) -> float:
+        return logistic([float(v) for v in x], self.mean, self.scale, self.coef, self.intercept)
+
+
 def shipped_models(file: str, features: tuple[str, ...]) -> list[dict[str, Any]]:
     """The rows of a model file in ``csbot/data`` fitted on ``features`` (a row fitted on
     other features is not usable), list fields as tuples; none when the file is absent."""

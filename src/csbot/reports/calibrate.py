@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from csbot.answer.confidence import FEATURES, Calibration
+from csbot.answer.offtopic import FEATURES as OFFTOPIC_FEATURES
+from csbot.answer.offtopic import OFFTOPIC_FILE, OffTopicModel
 from csbot.reports.evaluation import Example, calibration_figures
 from csbot.settings import Settings
 
@@ -35,6 +37,9 @@ FOLDS = 5
 NOT_COVERED_KEPT = 0.90
 CONFIDENT_PRECISION = 0.90
 MARGIN = 0.05  # the likely cut-off sits this far above the highest off-topic probability
+GENERAL_FILE = "offtopic_general.txt"  # general chatbot questions: off topic for the detector
+ON_TOPIC_FLAGGED = 0.01  # the share of on-topic dev questions the off-topic cut-off may flag
+OFFTOPIC_C_GRID = (1.0, 3.0, 10.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,64 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
     return likely, max(likely, round(confident, 4))
 
 
+def general_questions() -> list[str]:
+    """The general chatbot questions the off-topic detector learns as off topic."""
+    from importlib import resources
+
+    text = resources.files("csbot.data").joinpath(GENERAL_FILE).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def fit_offtopic(
+    on_topic: Sequence[Sequence[float]],
+    off_topic: Sequence[Sequence[float]],
+    general: Sequence[Sequence[float]],
+    model: str,
+) -> OffTopicModel:
+    """The off-topic detector (:mod:`csbot.answer.offtopic`) from the vectors of on-topic and
+    off-topic ``dev`` questions and of the general questions: regularisation by
+    cross-validated Brier score, the cut-off at the on-topic questions' cross-validated
+    probability that flags at most :data:`ON_TOPIC_FLAGGED` of them."""
+    import numpy as np
+
+    x = [[float(v) for v in vector] for vector in (*on_topic, *off_topic, *general)]
+    y = [0] * len(on_topic) + [1] * (len(off_topic) + len(general))
+    lr = fit_logistic(x, y, OFFTOPIC_C_GRID, class_weight="balanced")
+    on_p = np.sort(np.array(lr.cv_p[: len(on_topic)]))
+    threshold = float(on_p[min(len(on_p) - 1, int((1 - ON_TOPIC_FLAGGED) * len(on_p)))]) + 1e-4
+    off_p = np.array(lr.cv_p[len(on_topic) : len(on_topic) + len(off_topic)])
+    report = {
+        "on_topic": len(on_topic),
+        "off_topic": len(off_topic),
+        "general": len(general),
+        "C": lr.c,
+        "cv_brier": round(lr.brier, 4),
+        "cv_off_topic_caught": round(float((off_p >= threshold).mean()), 3) if len(off_p) else None,
+        "cv_on_topic_flagged": round(float((on_p >= threshold).mean()), 3),
+    }
+    return OffTopicModel(
+        model, OFFTOPIC_FEATURES, lr.mean, lr.scale, lr.coef, lr.intercept, round(threshold, 4), report
+    )
+
+
+def offtopic_detector(assistant: Any, dev: Sequence[Any], model: str) -> OffTopicModel:
+    """Fit the off-topic detector on the ``dev`` questions' vectors and the general questions."""
+    retriever = assistant.retriever
+
+    def vector(text: str) -> list[float] | None:
+        query = retriever.analyse(assistant.check_question(text))
+        return retriever.query_vector(query.retrieval)[0].tolist() if query.retrieval else None
+
+    on: list[list[float]] = []
+    off: list[list[float]] = []
+    for q in dev:
+        v = vector(q.question)
+        if v is not None:
+            (off if q.kind == "off-topic" else on).append(v)
+    general = [v for v in (vector(t) for t in general_questions()) if v is not None]
+    return fit_offtopic(on, off, general, model)
+
+
 def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     """Fit the query adapter (unless ``settings.query_adapter`` is off) and then the confidence
     model on the dev split of ``questions``, write both into ``csbot/data``, and return what
@@ -153,7 +216,10 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     calibration = fit(collect(assistant, dev), settings.model)
     with resources.as_file(data.joinpath("confidence.json")) as path:
         write(calibration, path)
-    return [*reports, calibration.to_dict()]
+    detector = offtopic_detector(assistant, dev, settings.model)
+    with resources.as_file(data.joinpath(OFFTOPIC_FILE)) as path:
+        write_model(asdict(detector), path)
+    return [*reports, calibration.to_dict(), {"off_topic": detector.report, "threshold": detector.threshold}]
 
 
 def write(calibration: Calibration, path: Path) -> None:

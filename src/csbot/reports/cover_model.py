@@ -17,11 +17,10 @@ model's name; without a model for the embedding model in use, the rule of
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
-from csbot.answer.confidence import logistic, shipped_models
+from csbot.answer.confidence import FittedLogistic, shipped_models
 from csbot.records import Hit
 from csbot.reports.calibrate import fit_logistic, write_model
 from csbot.search.query import Query
@@ -55,19 +54,7 @@ def features(assistant: Assistant, query: Query, hits: list[Hit]) -> tuple[float
     )
 
 
-@dataclass(frozen=True)
-class CoverModel:
-    model: str
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    threshold: float
-    report: dict[str, Any]
-
-    def probability(self, x: tuple[float, ...]) -> float:
-        return logistic(x, self.mean, self.scale, self.coef, self.intercept)
+CoverModel = FittedLogistic  # a fitted logistic regression over a document's features, and its cut-off
 
 
 def load(model: str) -> CoverModel | None:
