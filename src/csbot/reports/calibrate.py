@@ -15,7 +15,8 @@ questions they are judged on:
 
 The result is written to ``data/confidence.json`` under the embedding model's name. Before it,
 :func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`), whose out-of-fold
-maps give the signals the model is fitted on.
+maps give the signals the model is fitted on; after it, the off-topic detector
+(:mod:`csbot.answer.offtopic`: :func:`offtopic_detector`, written to ``data/offtopic.json``).
 """
 
 from __future__ import annotations
