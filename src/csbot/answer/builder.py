@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from csbot.answer.confidence import Outcome, Signals, assess
 from csbot.answer.exam import (
     ALL_OF_ABOVE,
@@ -42,7 +44,8 @@ LIKELY = "这可能是答案，但不确定：问题的说法和资料不完全�
 
 class Reader(Protocol):
     """What answering needs from retrieval (:class:`csbot.search.retriever.Retriever`): a
-    question read once, term weights, tokens, and the term overlap of a passage."""
+    question read once, term weights, tokens, the term overlap of a passage, and the model's
+    vector of a question (1 × d; the off-topic detector reads it)."""
 
     weights: TermWeights
 
@@ -51,6 +54,8 @@ class Reader(Protocol):
     def overlap(self, query: Query, passage_text: str) -> float: ...
 
     def tokenize(self, text: str, bigrams: bool = True) -> list[str]: ...
+
+    def query_vector(self, text: str) -> np.ndarray: ...
 
 
 @dataclass
@@ -143,10 +148,9 @@ class AnswerBuilder:
         """Whether the off-topic detector of the model (:mod:`csbot.answer.offtopic`) flags
         the question (never without one, or without text the dense search embeds)."""
         detector = detector_for(self.model)
-        vector = getattr(self.reader, "query_vector", None)
-        if detector is None or vector is None or not query.retrieval:
+        if detector is None or not query.retrieval:
             return False
-        return detector.off_topic(vector(query.retrieval)[0])
+        return detector.off_topic(self.reader.query_vector(query.retrieval)[0])
 
     def candidate(self, query: Query, hits: Sequence[Hit]) -> tuple[Pick | None, Signals]:
         """The span the top passage gives, and what the confidence model reads about it

@@ -23,6 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from csbot.datafiles import data_lines
 from csbot.errors import CsbotError
 from csbot.lazy import load_once
 
@@ -38,8 +39,7 @@ _SKIP_GLOSS = ("CL:", "variant of", "surname ", "old variant", "abbr. for", "see
 
 @load_once
 def _stopwords() -> frozenset[str]:
-    text = resources.files("csbot.data").joinpath("stopwords_en.txt").read_text(encoding="utf-8")
-    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+    return frozenset(data_lines("stopwords_en.txt"))
 
 
 def _lemma(word: str) -> str:

@@ -25,13 +25,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csbot.answer.confidence import FEATURES, Calibration
 from csbot.answer.offtopic import FEATURES as OFFTOPIC_FEATURES
 from csbot.answer.offtopic import OFFTOPIC_FILE, OffTopicModel
-from csbot.reports.evaluation import Example, calibration_figures
+from csbot.datafiles import data_lines
+from csbot.reports.evaluation import EvalQuestion, Example, calibration_figures
 from csbot.settings import Settings
+
+if TYPE_CHECKING:
+    from csbot.serve.assistant import Assistant
 
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
@@ -136,10 +140,7 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
 
 def general_questions() -> list[str]:
     """The general chatbot questions the off-topic detector learns as off topic."""
-    from importlib import resources
-
-    text = resources.files("csbot.data").joinpath(GENERAL_FILE).read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return data_lines(GENERAL_FILE)
 
 
 def fit_offtopic(
@@ -174,7 +175,7 @@ def fit_offtopic(
     )
 
 
-def offtopic_detector(assistant: Any, dev: Sequence[Any], model: str) -> OffTopicModel:
+def offtopic_detector(assistant: Assistant, dev: Sequence[EvalQuestion], model: str) -> OffTopicModel:
     """Fit the off-topic detector on the ``dev`` questions' vectors and the general questions."""
     retriever = assistant.retriever
 

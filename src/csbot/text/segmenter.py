@@ -16,6 +16,7 @@ from typing import Any
 
 import cachetools
 
+from csbot.datafiles import data_lines
 from csbot.lazy import load_once
 from csbot.text.normalise import is_cjk, normalize
 
@@ -52,17 +53,9 @@ def stopwords() -> frozenset[str]:
     a Cantonese question's particles made it look half unanswerable)."""
     import stopwordsiso
 
-    data = resources.files("csbot.data")
-    own = _word_list(data.joinpath("stopwords.txt").read_text(encoding="utf-8"))
-    cantonese = {
-        normalize(w) for w in _word_list(data.joinpath("stopwords_yue.txt").read_text(encoding="utf-8"))
-    }
+    own = set(data_lines("stopwords.txt"))
+    cantonese = {normalize(w) for w in data_lines("stopwords_yue.txt")}
     return frozenset(own | cantonese | set(stopwordsiso.stopwords("zh")))
-
-
-def _word_list(text: str) -> set[str]:
-    """The words of a word-per-line file (``#`` starts a comment line)."""
-    return {w.strip() for w in text.splitlines() if w.strip() and not w.lstrip().startswith("#")}
 
 
 def char_bigrams(word: str) -> list[str]:
