@@ -100,6 +100,25 @@ def test_cut_offs_keep_off_topic_below_likely_and_not_covered_below_confident() 
     assert confident <= 0.9  # the right answers are confident
 
 
+def test_likely_cut_off_keeps_the_spans_shown_right_at_least_half_the_time() -> None:
+    # off-topic questions sit low, so the off-topic rule alone would put likely at 0.15
+    examples = (
+        [_example("off-topic", False, 0.1)] * 2
+        + [_example("not-covered", False, 0.1)] * 6
+        + [_example("student", False, 0.1)] * 2
+        + [_example("student", True, 0.9)] * 4
+    )
+    p = [0.1, 0.1] + [0.2, 0.3, 0.4, 0.5, 0.6, 0.7] + [0.45, 0.55] + [0.8] * 4
+    likely, _ = cut_offs(examples, p)
+    # from 0.55 up: 0.55 (wrong), 0.6, 0.7 (not covered) and four right spans: 4 of 7
+    # from 0.5 up: 4 of 8, also half; from 0.45 up: 4 of 9, less than half
+    assert likely == pytest.approx(0.5)
+    shown = [
+        e.right for e, pi in zip(examples, p, strict=True) if pi >= likely and e.question.kind != "off-topic"
+    ]
+    assert sum(shown) >= len(shown) / 2
+
+
 def test_fit_learns_that_closer_passages_are_right() -> None:
     examples = [_example("student", d > 0.85, d) for d in [0.80 + 0.01 * i for i in range(15)] * 4]
     cal = fit(examples, "test")

@@ -25,6 +25,7 @@ from csbot.ingest.clean import clean_document
 from csbot.ingest.corpus import Corpus, load_corpus
 from csbot.records import Passage
 from csbot.settings import Settings
+from csbot.text.normalise import to_simplified
 from csbot.text.segmenter import NO_PAIRS, Segmenter
 from csbot.text.sentences import windows
 
@@ -108,7 +109,9 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
     uses = _uses(vocab, segmenter)
     glossary = Glossary(build_glossary(uses, latin=sorted(latin)), build_synonyms(uses, cilin_groups()))
     units = dense_units(passages)
-    vectors = embedder.embed_batch([passages[i].text[a:b] for i, a, b in units], kind="passage")
+    vectors = embedder.embed_batch(
+        [to_simplified(passages[i].text[a:b]) for i, a, b in units], kind="passage"
+    )
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     counts = {
         "dimension": int(vectors.shape[1]),

@@ -8,7 +8,9 @@ regularisation ``C`` with the best Brier score) and fitted on all of ``dev``. Th
 cut-offs come from the cross-validated probabilities, so they are not fitted to the
 questions they are judged on:
 
-* ``likely``: :data:`MARGIN` above the highest off-topic question (no span for them);
+* ``likely``: :data:`MARGIN` above the highest off-topic question (no span for them), and
+  no lower than the lowest cut-off where the spans shown for on-topic questions are right
+  at least :data:`LIKELY_PRECISION` of the time (a likely answer is more often right than not);
 * ``confident``: the lowest cut-off at or above ``likely`` that keeps at least
   :data:`NOT_COVERED_KEPT` of the on-topic questions the material does not answer below it
   and where the answers above it are right at least :data:`CONFIDENT_PRECISION` of the time.
@@ -42,6 +44,7 @@ FOLDS = 5
 NOT_COVERED_KEPT = 0.90
 CONFIDENT_PRECISION = 0.90
 MARGIN = 0.05  # the likely cut-off sits this far above the highest off-topic probability
+LIKELY_PRECISION = 0.5  # … and where a span shown is right at least this often
 GENERAL_FILE = "offtopic_general.txt"  # general chatbot questions: off topic for the detector
 ON_TOPIC_FLAGGED = 0.01  # the share of on-topic dev questions the off-topic cut-off may flag
 OFFTOPIC_C_GRID = (1.0, 3.0, 10.0, 30.0)
@@ -127,6 +130,16 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
     off = [pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "off-topic"]
     missing = sorted(pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "not-covered")
     likely = round(min(max(off, default=0.0) + MARGIN, 0.99), 4)
+    # … and no lower than where the spans shown for on-topic questions are right at least
+    # LIKELY_PRECISION of the time (an extreme value alone drifts from one refit to the next)
+    on_topic = sorted(
+        ((pi, e.right) for e, pi in zip(examples, p, strict=True) if e.question.kind != "off-topic")
+    )
+    for i, (t, _) in enumerate(on_topic):
+        shown = [right for _, right in on_topic[i:]]
+        if sum(shown) >= LIKELY_PRECISION * len(shown):
+            likely = max(likely, round(t, 4))
+            break
     # at least NOT_COVERED_KEPT of the not-covered questions stay below the confident cut-off
     floor = missing[min(len(missing) - 1, int(NOT_COVERED_KEPT * len(missing)))] + 1e-4 if missing else likely
     confident = 0.99

@@ -16,6 +16,7 @@ from csbot.search.adapter import QueryAdapter
 from csbot.search.fusion import NAMING_KINDS, convex, demote, fuse, lexical_trust
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
+from csbot.text.normalise import to_simplified
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
@@ -112,7 +113,9 @@ class Retriever:
 
     def _embed_query(self, text: str) -> np.ndarray:
         """The model's vector of ``text`` as a query (1 × d), before any adapter."""
-        vector = np.ascontiguousarray(self.embedder.embed_batch([text], kind="query"), dtype=np.float32)
+        vector = np.ascontiguousarray(
+            self.embedder.embed_batch([to_simplified(text)], kind="query"), dtype=np.float32
+        )
         vector.flags.writeable = False
         return vector
 
