@@ -14,9 +14,9 @@ from csbot.ingest.corpus import Corpus, load_corpus
 from csbot.settings import Settings
 
 FORMAT_VERSION = (
-    10  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums;
+    11  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums;
     # 8: Chinese synonyms in glossary.json; 9: Cantonese stopwords in the BM25 tokens;
-    # 10: vectors of the Simplified form of the text
+    # 10: vectors of the Simplified form of the text; 11: sentence windows under their heading
 )
 MANIFEST = "manifest.json"
 _LIBRARIES = (
