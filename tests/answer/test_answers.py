@@ -102,6 +102,16 @@ def test_list_question_gets_the_whole_list_from_its_lead() -> None:
     assert got.startswith("4.职业道德的社会作用:") and got.endswith("(3)促进本行业的发展。")
 
 
+def test_a_list_under_a_numbered_title_starts_at_the_title_not_the_sentence_before_it() -> None:
+    text = (
+        "(2)构成要素:包含了主体、客体以及媒介。客体就是服务的接受者;"
+        "而媒介是协助服务提供者,将服务顺利地传递给客户。(3)服务的特性(4个最基本特征★(背)\n"
+        "①服务的无形性;(非实物)\n②服务的差异性;\n③服务的同步性;\n④服务的易失性。"
+    )
+    got = span_text("服務有哪些特性？", text)
+    assert got.startswith("(3)服务的特性") and got.endswith("④服务的易失性。")
+
+
 def test_a_why_question_gets_the_whole_list_of_reasons_from_its_numbered_lead() -> None:
     text = (
         "第一章:(考试技巧:写方案)\n1.我国服务业发展滞后的原因主要有3个方面:\n(1)城市化滞后。\n"

@@ -121,6 +121,7 @@ def _widen_back(text: str, sents: list[Span], i: int, best: Span, rule: SpanRule
                 or text[sents[lead].start] in "(（"
             )
             and not ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
+            and not _is_heading(text[sents[lead].start : sents[lead].end])  # so does a numbered title
         ):
             lead -= 1
         # a general question (为什么…) goes back only to a sentence that announces the list
