@@ -112,6 +112,16 @@ def test_a_list_under_a_numbered_title_starts_at_the_title_not_the_sentence_befo
     assert got.startswith("(3)服务的特性") and got.endswith("④服务的易失性。")
 
 
+def test_a_span_starts_at_its_own_section_number_not_the_section_before() -> None:
+    text = (
+        "二、客户服务(一)客户服务的定义客户服务是为了能够使企业与客户之间形成一种难忘的互动"
+        "企业所能做的一切工作。\n(二)服务的构成要素服务的构成要素包含了主体、客体以及媒介。\n"
+        "主体就是服务的供应者;\n客体就是服务的接受者;"
+    )
+    got = span_text("客服的构成要素是什么", text)
+    assert got.startswith("(二)服务的构成要素") and "主体" in got
+
+
 def test_a_why_question_gets_the_whole_list_of_reasons_from_its_numbered_lead() -> None:
     text = (
         "第一章:(考试技巧:写方案)\n1.我国服务业发展滞后的原因主要有3个方面:\n(1)城市化滞后。\n"

@@ -27,6 +27,8 @@ LEANS_BACK = re.compile(
     r"^(?:而|因为|因此|所以|因而|从而|于是|例如|比如|譬如|但|然而|不过|同时|此外|另外|并且|而且|这|此|其|它|他们|则|故|总之|可见|由此)"
 )
 BACK_CHARS = 300
+# ``(二)服务的构成要素…``: a section number in parentheses opens a section, not a note
+SECTION_NUMBER = re.compile(r"^[(（][一二三四五六七八九十]{1,3}[)）]")
 
 
 def _back_to_the_thought(text: str, sents: list[Span], i: int, best: Span) -> tuple[int, Span]:
@@ -107,7 +109,13 @@ def extract_span(
 def _widen_back(text: str, sents: list[Span], i: int, best: Span, rule: SpanRule) -> Span:
     """Start the span where its thought starts: before a note's sentence, a connective's
     antecedent (if the rule says so), or a list's lead (as the rule says)."""
-    if text[best.start] in "(（" and not ITEM_START.match(text[best.start : best.end]) and i > 0:
+    opening = text[best.start : best.end]
+    if (
+        text[best.start] in "(（"
+        and not ITEM_START.match(opening)
+        and not SECTION_NUMBER.match(opening)
+        and i > 0
+    ):
         i -= 1  # a parenthetical note explains the sentence before it
         best = Span(sents[i].start, best.end)
     if rule.back_to_thought and not ends_lead(text[best.start : best.end]):  # a list starts at its lead
@@ -122,6 +130,7 @@ def _widen_back(text: str, sents: list[Span], i: int, best: Span, rule: SpanRule
             )
             and not ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
             and not _is_heading(text[sents[lead].start : sents[lead].end])  # so does a numbered title
+            and not SECTION_NUMBER.match(text[sents[lead].start : sents[lead].end])  # and a section's opening
         ):
             lead -= 1
         # a general question (为什么…) goes back only to a sentence that announces the list
