@@ -122,21 +122,25 @@ def _widen_back(text: str, sents: list[Span], i: int, best: Span, rule: SpanRule
         i, best = _back_to_the_thought(text, sents, i, best)
     if rule.back_to_lead != "never":  # an item matched best: the answer is its whole list, from the lead
         lead = i
-        while (
-            lead > 0
-            and (
-                ITEM_START.match(text[sents[lead].start : sents[lead].end])
-                or text[sents[lead].start] in "(（"
-            )
-            and not ends_lead(text[sents[lead].start : sents[lead].end])  # ``1.原因有5个方面:`` leads
-            and not _is_heading(text[sents[lead].start : sents[lead].end])  # so does a numbered title
-            and not SECTION_NUMBER.match(text[sents[lead].start : sents[lead].end])  # and a section's opening
-        ):
+        while lead > 0 and _under_a_lead(text[sents[lead].start : sents[lead].end]):
             lead -= 1
         # a general question (为什么…) goes back only to a sentence that announces the list
         if rule.back_to_lead == "always" or _is_lead(text[sents[lead].start : sents[lead].end]):
             best = Span(sents[lead].start, best.end)
     return best
+
+
+def _under_a_lead(sentence: str) -> bool:
+    """Whether ``sentence`` is an item (or a bracketed note) that belongs under a lead before
+    it, rather than a sentence that leads itself: ``1.原因有5个方面:``, a numbered title
+    (``(3)服务的特性…★(背)``) or a section's opening (``(二)服务的构成要素…``)."""
+    is_item = bool(ITEM_START.match(sentence)) or sentence[:1] in ("(", "（")
+    return (
+        is_item
+        and not ends_lead(sentence)
+        and not _is_heading(sentence)
+        and not SECTION_NUMBER.match(sentence)
+    )
 
 
 def _widen_forward(text: str, sents: list[Span], best: Span, rule: SpanRule, allow_list: bool) -> Span:

@@ -135,11 +135,12 @@ def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
     on_topic = sorted(
         ((pi, e.right) for e, pi in zip(examples, p, strict=True) if e.question.kind != "off-topic")
     )
-    for i, (t, _) in enumerate(on_topic):
-        shown = [right for _, right in on_topic[i:]]
-        if sum(shown) >= LIKELY_PRECISION * len(shown):
+    right_above, shown = sum(right for _, right in on_topic), len(on_topic)  # at or above t
+    for t, right in on_topic:
+        if right_above >= LIKELY_PRECISION * shown:
             likely = max(likely, round(t, 4))
             break
+        right_above, shown = right_above - right, shown - 1
     # at least NOT_COVERED_KEPT of the not-covered questions stay below the confident cut-off
     floor = missing[min(len(missing) - 1, int(NOT_COVERED_KEPT * len(missing)))] + 1e-4 if missing else likely
     confident = 0.99
