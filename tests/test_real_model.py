@@ -92,13 +92,22 @@ def test_off_topic_question_is_not_confident(assistant: Assistant) -> None:
 
 
 def test_english_questions_through_the_model_and_the_glossary(real: Settings) -> None:
-    # The glossary path alone: with the query adapter this question's answer passage comes
-    # second, after 一、组织管理, a passage the dev questions ask about often (README: the adapter)
+    # The glossary path alone, without the query adapter. (This test asked "What are the
+    # principles of customer service management?" until the common-words round: 客服, one
+    # translation of "customer service", had made the phrase weigh as a rare word, which
+    # kept BM25 trusted; weighed as 客户服务 it no longer is, and the dense ranking puts the
+    # 16 principles 14th. README: words the material mostly says otherwise.)
     assistant = Assistant(replace(real, query_adapter=False))
-    answer = assistant.ask("What are the principles of customer service management?")
-    assert answer.outcome in ("confident", "likely") and "内部客户至上原则" in (answer.answer or "")
-    assert "内部客户至上原则" in answer.citations[0].text
-    assert answer.highlights[0]  # 原则, 客户服务, 管理 marked in the Chinese passage
+    question = "What are the six steps for handling complaints?"
+    assert [p.source for p in assistant.retriever.analyse(question).phrases] == [
+        "step",
+        "handling",
+        "complaint",
+    ]
+    answer = assistant.ask(question)
+    assert answer.outcome in ("confident", "likely") and "鼓励客户发泄" in (answer.answer or "")
+    assert "鼓励客户发泄" in answer.citations[0].text
+    assert answer.highlights[0]  # 步骤/处理/投诉 marked in the Chinese passage
     for off_topic in ("How do I cook rice?", "What is the capital of Australia?"):
         off = assistant.ask(off_topic)  # a close vector alone does not vouch
         assert off.outcome == "not-covered" and off.answer is None and not off.confident

@@ -38,6 +38,7 @@ def test_build_writes_a_manifest_and_all_files(fake_index: Settings) -> None:
     assert manifest["glossary_entries"] == len(english) > 1000
     assert "客服" in english["customer service"] and "特点" in english["characteristic"]
     assert manifest["synonym_entries"] == len(chinese) > 1000
+    assert manifest["common_entries"] == len(glossary["common"])
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".index")]  # no temp dirs left
 
 

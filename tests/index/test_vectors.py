@@ -47,6 +47,7 @@ def test_bm25_keeps_its_best_passages_and_every_tie_at_the_cut(monkeypatch) -> N
 
     r = Retriever.__new__(Retriever)
     r.index = Index()  # type: ignore[assignment]
+    r.weigh_as = {}
     query = type("Q", (), {"english": None, "terms": ("词",), "phrases": (), "pairs": ()})()
     ranked: Ranked = r.bm25(query)  # type: ignore[arg-type]
     assert ranked.ids == [1, 3, 4, 5]  # the three best, and the tie at the third place

@@ -8,6 +8,12 @@ from pathlib import Path
 import numpy as np
 
 
+def idf(doc_freq: int, n: int) -> float:
+    """BM25's weight of a term held by ``doc_freq`` of ``n`` passages, as ``bm25s`` computes
+    it (Lucene's variant): ``ln(1 + (n − df + 0.5) / (df + 0.5))``."""
+    return float(np.log1p((n - doc_freq + 0.5) / (doc_freq + 0.5)))
+
+
 class Bm25Index:
     """A :class:`csbot.index.protocols.LexicalIndex` over a ``bm25s.BM25`` model."""
 

@@ -3,7 +3,8 @@
 The vector index holds one vector per passage and one per sentence window of it (a
 definition or a list's lead is often one sentence of a longer passage); ``units`` says, for
 each vector, which passage and which characters of its text it encodes. The glossary
-(:mod:`csbot.index.glossary`) files the material's words under their English glosses.
+(:mod:`csbot.index.glossary`) files the material's words under their English glosses, and
+the words it mostly says otherwise under their common synonym (:mod:`csbot.index.common_words`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from csbot.embed.base import Embedder
+from csbot.index.common_words import common_words
 from csbot.index.glossary import Glossary, build_glossary
 from csbot.index.manifest import make_manifest
 from csbot.index.protocols import BuiltIndex, IndexStore
@@ -123,7 +125,9 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
     vocab = lexical.vocab
     latin = [w for w in vocab if w.isascii() and w.isalpha() and len(w) >= 2]
     uses = _uses(vocab, segmenter)
-    glossary = Glossary(build_glossary(uses, latin=sorted(latin)), build_synonyms(uses, cilin_groups()))
+    entries = build_glossary(uses, latin=sorted(latin))
+    common = common_words(entries, lexical.doc_freq, lambda words: embedder.embed_batch(words, kind="query"))
+    glossary = Glossary(entries, build_synonyms(uses, cilin_groups()), common)
     units = dense_units(passages)
     vectors = embedder.embed_batch([unit_text(passages[i], a, b) for i, a, b in units], kind="passage")
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -133,6 +137,7 @@ def build(settings: Settings, embedder: Embedder) -> BuiltIndex:
         "vector_count": len(units),
         "glossary_entries": len(glossary.entries),
         "synonym_entries": len(glossary.synonyms),
+        "common_entries": len(glossary.common),
     }
     return BuiltIndex(
         manifest=make_manifest(settings, corpus, embedder.model_id, counts, started),

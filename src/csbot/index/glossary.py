@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from csbot.datafiles import data_lines
 from csbot.errors import CsbotError
@@ -148,28 +149,41 @@ class Translation:
 
 
 class Glossary:
-    """The material's words under other words: English → Chinese lookups, and the Chinese
-    synonyms a student may use for them (:mod:`csbot.index.synonyms`)."""
+    """The material's words under other words: English → Chinese lookups, the Chinese
+    synonyms a student may use for them (:mod:`csbot.index.synonyms`), and the material's
+    words it mostly says otherwise (:mod:`csbot.index.common_words`: 顾客 → 客户)."""
 
-    def __init__(self, entries: dict[str, list[str]], synonyms: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        entries: dict[str, list[str]],
+        synonyms: dict[str, list[str]] | None = None,
+        common: dict[str, str] | None = None,
+    ) -> None:
         self.entries = entries
         self.synonyms = synonyms or {}
+        self.common = common or {}
         self._lemma = lru_cache(maxsize=LEMMA_CACHE)(_lemma)
 
-    def to_json(self) -> dict[str, dict[str, list[str]]]:
+    def to_json(self) -> dict[str, dict[str, Any]]:
         """What ``glossary.json`` holds."""
-        return {"english": self.entries, "chinese": self.synonyms}
+        return {"english": self.entries, "chinese": self.synonyms, "common": self.common}
+
+    @classmethod
+    def from_json(cls, data: object) -> Glossary:
+        """The glossary :meth:`to_json` wrote; ValueError for anything else."""
+        if not isinstance(data, dict) or set(data) != {"english", "chinese", "common"}:
+            raise ValueError("not a glossary")
+        for part in (data["english"], data["chinese"]):
+            if not isinstance(part, dict) or not all(isinstance(v, list) for v in part.values()):
+                raise ValueError("not a glossary")
+        common = data["common"]
+        if not isinstance(common, dict) or not all(isinstance(v, str) for v in common.values()):
+            raise ValueError("not a glossary")
+        return cls(data["english"], data["chinese"], common)
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or set(data) != {"english", "chinese"}:
-            raise ValueError("not a glossary")
-        parts = data["english"], data["chinese"]
-        for part in parts:
-            if not isinstance(part, dict) or not all(isinstance(v, list) for v in part.values()):
-                raise ValueError("not a glossary")
-        return cls(*parts)
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
     def translate(self, text: str) -> Translation:
         """The question's phrases, longest first, each with the material's words for it.

@@ -193,8 +193,10 @@ def _check_counts(
             f"{len(units)} units; manifest says {manifest.get('passage_count')} and "
             f"{manifest.get('vector_count')}); run `csbot build`"
         )
-    if len(glossary.entries) != manifest.get("glossary_entries") or len(glossary.synonyms) != manifest.get(
-        "synonym_entries"
+    if (
+        len(glossary.entries) != manifest.get("glossary_entries")
+        or len(glossary.synonyms) != manifest.get("synonym_entries")
+        or len(glossary.common) != manifest.get("common_entries")
     ):
         raise IndexCorruptError(f"the glossary in {index_dir} does not match its manifest; run `csbot build`")
 

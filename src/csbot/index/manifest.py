@@ -14,9 +14,10 @@ from csbot.ingest.corpus import Corpus, load_corpus
 from csbot.settings import Settings
 
 FORMAT_VERSION = (
-    11  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums;
+    12  # 3: int8 ONNX vectors; 4: glossary.json; 5: bm25_pairs/; 6: hubness.npy, outlines; 7: checksums;
     # 8: Chinese synonyms in glossary.json; 9: Cantonese stopwords in the BM25 tokens;
-    # 10: vectors of the Simplified form of the text; 11: sentence windows under their heading
+    # 10: vectors of the Simplified form of the text; 11: sentence windows under their heading;
+    # 12: the words the material mostly says otherwise in glossary.json
 )
 MANIFEST = "manifest.json"
 _LIBRARIES = (
@@ -45,8 +46,8 @@ def make_manifest(
 ) -> dict[str, Any]:
     """The manifest of an index built now from ``corpus`` with ``settings``' model.
 
-    ``counts`` holds ``dimension``, ``passage_count``, ``vector_count``, ``glossary_entries`` and
-    ``synonym_entries``.
+    ``counts`` holds ``dimension``, ``passage_count``, ``vector_count``, ``glossary_entries``,
+    ``synonym_entries`` and ``common_entries``.
     """
     return {
         "format_version": FORMAT_VERSION,
@@ -58,7 +59,14 @@ def make_manifest(
         "passage_prefix": settings.passage_prefix,
         **{
             k: counts[k]
-            for k in ("dimension", "passage_count", "vector_count", "glossary_entries", "synonym_entries")
+            for k in (
+                "dimension",
+                "passage_count",
+                "vector_count",
+                "glossary_entries",
+                "synonym_entries",
+                "common_entries",
+            )
         },
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 2),

@@ -311,7 +311,10 @@ def _read_tables(
     units = np.asarray([r[:3] for r in rows], dtype=np.int32).reshape(-1, 3)
     hubness = np.asarray([r[3] for r in rows], dtype=np.float32)
     (data,) = conn.execute(f"SELECT data FROM {q}.glossary").fetchone()
-    glossary = Glossary(data["english"], data["chinese"])
+    try:
+        glossary = Glossary.from_json(data)
+    except ValueError as exc:
+        raise IndexCorruptError(f"the glossary in schema {schema} is not valid; run `csbot build`") from exc
     n = len(passages)
     if n != manifest.get("passage_count") or len(units) != manifest.get("vector_count"):
         raise IndexCorruptError(

@@ -9,6 +9,8 @@ an answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from csbot.index.protocols import LexicalIndex
@@ -19,17 +21,21 @@ from csbot.text.segmenter import char_bigrams
 class TermWeights:
     """IDF of terms in one lexical index of ``n`` passages."""
 
-    def __init__(self, lexical: LexicalIndex, n: int) -> None:
+    def __init__(self, lexical: LexicalIndex, n: int, common: Mapping[str, str] | None = None) -> None:
         self.lexical = lexical
         self.n = n
         self.unseen = self.of_df(0)  # the weight of a word the corpus never uses
+        # a word the material mostly says otherwise weighs as its common synonym (顾客 as 客户)
+        self.common = common or {}
 
     def of_df(self, df: int) -> float:
         """``ln((N + 1) / (df + 0.5))``."""
         return float(np.log((self.n + 1) / (df + 0.5)))
 
     def idf(self, term: str) -> float:
-        return self.of_df(self.lexical.doc_freq(term))
+        df = self.lexical.doc_freq(term)
+        usual = self.common.get(term)
+        return self.of_df(max(df, self.lexical.doc_freq(usual)) if usual else df)
 
 
 def overlap(query: Query, passage_tokens: set[str], weights: TermWeights) -> float:

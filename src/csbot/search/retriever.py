@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 
 from csbot.embed.base import Embedder
+from csbot.index.common_words import bm25_factors
 from csbot.index.protocols import LoadedIndex
 from csbot.records import Hit
 from csbot.search.adapter import QueryAdapter
@@ -65,7 +66,10 @@ class Retriever:
         self.rrf_k = rrf_k
         self.fusion = fusion
         self.bm25_weight = bm25_weight
-        self.weights = TermWeights(index.lexical, len(index.passages))
+        self.weights = TermWeights(index.lexical, len(index.passages), index.glossary.common)
+        # A word the material mostly says otherwise (顾客 for 客户) weighs in BM25 as its
+        # common synonym does (:mod:`csbot.index.common_words`).
+        self.weigh_as = bm25_factors(index.glossary.common, index.lexical.doc_freq, len(index.passages))
         # The learned query map (:mod:`csbot.search.adapter`); ``held_out`` picks the map fitted
         # without one cross-validation fold, for out-of-sample development figures.
         self.adapter = adapter
@@ -93,7 +97,7 @@ class Retriever:
             if not query.terms and not query.phrases:
                 return Ranked([], {})
             if query.terms:
-                scores += lexical.scores(query.terms)
+                scores += self._term_scores(query.terms)
             if query.pairs:
                 scores += PAIR_WEIGHT * self.index.pairs.scores(query.pairs)
         # Each phrase scores as its best translation, a word the corpus never uses as its best
@@ -110,6 +114,17 @@ class Retriever:
         order = found[np.lexsort((found, -scores[found]))]  # score desc, then id asc
         ids = [int(i) for i in order]
         return Ranked(ids, {i: float(scores[i]) for i in ids})
+
+    def _term_scores(self, terms: tuple[str, ...]) -> np.ndarray:
+        """BM25 of the question's terms, each word the material mostly says otherwise scaled
+        to its common synonym's weight."""
+        lexical = self.index.lexical
+        plain = [t for t in terms if t not in self.weigh_as]
+        scores = lexical.scores(plain) if plain else np.zeros(len(self.index.passages), dtype=np.float64)
+        for t in terms:
+            if t in self.weigh_as:
+                scores = scores + self.weigh_as[t] * lexical.scores([t])
+        return scores
 
     def _embed_query(self, text: str) -> np.ndarray:
         """The model's vector of ``text`` as a query (1 × d), before any adapter."""
