@@ -122,6 +122,19 @@ def test_a_span_starts_at_its_own_section_number_not_the_section_before() -> Non
     assert got.startswith("(二)服务的构成要素") and "主体" in got
 
 
+def test_a_sentence_opening_a_section_goes_on_to_the_next_sentence_of_its_section() -> None:
+    # the scrape ran the title into the first sentence: (二)客我关系 + 服务工作开始于…
+    text = (
+        "(一)客户的定义客户是指一群具有消费能力或消费潜力的人。\n"
+        "(二)客我关系服务工作开始于客户的要求,结束于客户的满足。\n"
+        "在服务过程中,客户服务专员与客户之间形成了服务与被服务的关系。\n"
+        "在服务过程中,“客”与“我”是一对既对立又统一的矛盾。"
+    )
+    got = span_text("客我关系是啥", text)
+    assert got.startswith("(二)客我关系") and got.endswith("形成了服务与被服务的关系。")
+    # but not into the next section: the definition stays one sentence (below)
+
+
 def test_a_why_question_gets_the_whole_list_of_reasons_from_its_numbered_lead() -> None:
     text = (
         "第一章:(考试技巧:写方案)\n1.我国服务业发展滞后的原因主要有3个方面:\n(1)城市化滞后。\n"

@@ -29,6 +29,12 @@ LEANS_BACK = re.compile(
 BACK_CHARS = 300
 # ``(二)服务的构成要素…``: a section number in parentheses opens a section, not a note
 SECTION_NUMBER = re.compile(r"^[(（][一二三四五六七八九十]{1,3}[)）]")
+# A sentence opening a section (``(二)``, ``二、``, ``第一章``) has the section's title run into
+# it where the scrape lost the line break (``(二)客我关系服务工作开始于客户的要求…``): as an
+# answer it is half a title, so the span goes on to the next sentence of its section.
+SECTION_OPENING = re.compile(
+    r"^(?:[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,2}、|第[一二三四五六七八九十]+章)"
+)
 
 
 def _back_to_the_thought(text: str, sents: list[Span], i: int, best: Span) -> tuple[int, Span]:
@@ -159,6 +165,7 @@ def _widen_forward(text: str, sents: list[Span], best: Span, rule: SpanRule, all
     nxt = following[0]
     joins = (
         is_short(best_text)
+        or bool(SECTION_OPENING.match(best_text) and not SECTION_OPENING.match(text[nxt.start : nxt.end]))
         or (rule.next_sentence >= Next.IF_CONTINUED and text[best.end - 1] in ",，;；")
         or (rule.next_sentence >= Next.IF_SAME_LINE and "\n" not in text[best.end : nxt.start])
         or rule.next_sentence >= Next.ALWAYS
