@@ -1,4 +1,4 @@
-"""Words the material mostly says otherwise, and the weight BM25 gives them.
+"""Words the material mostly says otherwise, and the weight they are given.
 
 A student writes 顾客; the material says 客户 in 140 of its 220 passages and 顾客 in 16. BM25
 weighs a word by how rare it is, so 顾客 pulls the question to the 16 passages that happen to
