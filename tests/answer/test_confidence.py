@@ -100,6 +100,17 @@ def test_cut_offs_keep_off_topic_below_likely_and_not_covered_below_confident() 
     assert confident <= 0.9  # the right answers are confident
 
 
+def test_off_topic_questions_the_detector_catches_do_not_hold_likely_up() -> None:
+    def off(qid: str) -> Example:
+        return Example(EvalQuestion(qid, "q", "off-topic", None), _signals(dense=0.1), False)
+
+    examples = [off("o1"), off("o2")] + [_example("student", True, 0.9)] * 8
+    p = [0.6, 0.2] + [0.1] * 4 + [0.8] * 4  # every span right: the precision floor is low
+    assert cut_offs(examples, p)[0] == pytest.approx(0.65)  # above every off-topic question
+    # the detector withholds o1's span whatever its probability: o2 is the one to stay above
+    assert cut_offs(examples, p, caught={"o1"})[0] == pytest.approx(0.25)
+
+
 def test_likely_cut_off_keeps_the_spans_shown_right_at_least_half_the_time() -> None:
     # off-topic questions sit low, so the off-topic rule alone would put likely at 0.15
     examples = (

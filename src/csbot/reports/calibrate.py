@@ -8,23 +8,26 @@ regularisation ``C`` with the best Brier score) and fitted on all of ``dev``. Th
 cut-offs come from the cross-validated probabilities, so they are not fitted to the
 questions they are judged on:
 
-* ``likely``: :data:`MARGIN` above the highest off-topic question (no span for them), and
-  no lower than the lowest cut-off where the spans shown for on-topic questions are right
-  at least :data:`LIKELY_PRECISION` of the time (a likely answer is more often right than not);
+* ``likely``: :data:`MARGIN` above the highest off-topic question that the off-topic detector
+  lets through (no span for them; one it catches, out of fold, gets none whatever its
+  probability), and no lower than the lowest cut-off where the spans shown for on-topic
+  questions are right at least :data:`LIKELY_PRECISION` of the time (a likely answer is
+  more often right than not);
 * ``confident``: the lowest cut-off at or above ``likely`` that keeps at least
   :data:`NOT_COVERED_KEPT` of the on-topic questions the material does not answer below it
   and where the answers above it are right at least :data:`CONFIDENT_PRECISION` of the time.
 
 The result is written to ``data/confidence.json`` under the embedding model's name. Before it,
 :func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`), whose out-of-fold
-maps give the signals the model is fitted on; after it, the off-topic detector
-(:mod:`csbot.answer.offtopic`: :func:`offtopic_detector`, written to ``data/offtopic.json``).
+maps give the signals the model is fitted on, and the off-topic detector
+(:mod:`csbot.answer.offtopic`: :func:`offtopic_detector`, written to ``data/offtopic.json``),
+whose out-of-fold decisions say which off-topic questions the ``likely`` cut-off must stay above.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,11 +104,12 @@ def fit_logistic(
     )
 
 
-def fit(examples: list[Example], model: str) -> Calibration:
-    """The cross-validated logistic regression and its cut-offs (see the module docstring)."""
+def fit(examples: list[Example], model: str, caught: Collection[str] = ()) -> Calibration:
+    """The cross-validated logistic regression and its cut-offs (see the module docstring);
+    ``caught``: the ids of the off-topic questions the off-topic detector catches."""
     y = [1 if e.right else 0 for e in examples]
     lr = fit_logistic([e.signals.vector() for e in examples], y, C_GRID)
-    likely, confident = cut_offs(examples, lr.cv_p)
+    likely, confident = cut_offs(examples, lr.cv_p, caught)
     report = {
         "trained_on": len(examples),
         "positives": sum(y),
@@ -125,9 +129,15 @@ def fit(examples: list[Example], model: str) -> Calibration:
     )
 
 
-def cut_offs(examples: list[Example], p: list[float]) -> tuple[float, float]:
-    """``(likely, confident)`` from cross-validated probabilities ``p`` (module docstring)."""
-    off = [pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "off-topic"]
+def cut_offs(examples: list[Example], p: list[float], caught: Collection[str] = ()) -> tuple[float, float]:
+    """``(likely, confident)`` from cross-validated probabilities ``p`` (module docstring);
+    the off-topic questions in ``caught`` (ids) do not hold ``likely`` up: the detector
+    withholds their span."""
+    off = [
+        pi
+        for e, pi in zip(examples, p, strict=True)
+        if e.question.kind == "off-topic" and e.question.qid not in caught
+    ]
     missing = sorted(pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "not-covered")
     likely = round(min(max(off, default=0.0) + MARGIN, 0.99), 4)
     # … and no lower than where the spans shown for on-topic questions are right at least
@@ -167,6 +177,17 @@ def fit_offtopic(
     off-topic ``dev`` questions and of the general questions: regularisation by
     cross-validated Brier score, the cut-off at the on-topic questions' cross-validated
     probability that flags at most :data:`ON_TOPIC_FLAGGED` of them."""
+    return _fit_offtopic(on_topic, off_topic, general, model)[0]
+
+
+def _fit_offtopic(
+    on_topic: Sequence[Sequence[float]],
+    off_topic: Sequence[Sequence[float]],
+    general: Sequence[Sequence[float]],
+    model: str,
+) -> tuple[OffTopicModel, list[bool]]:
+    """:func:`fit_offtopic`, and for each off-topic question whether the detector catches it
+    out of fold."""
     import numpy as np
 
     x = [[float(v) for v in vector] for vector in (*on_topic, *off_topic, *general)]
@@ -184,13 +205,17 @@ def fit_offtopic(
         "cv_off_topic_caught": round(float((off_p >= threshold).mean()), 3) if len(off_p) else None,
         "cv_on_topic_flagged": round(float((on_p >= threshold).mean()), 3),
     }
-    return OffTopicModel(
+    detector = OffTopicModel(
         model, OFFTOPIC_FEATURES, lr.mean, lr.scale, lr.coef, lr.intercept, round(threshold, 4), report
     )
+    return detector, [bool(v >= threshold) for v in off_p]
 
 
-def offtopic_detector(assistant: Assistant, dev: Sequence[EvalQuestion], model: str) -> OffTopicModel:
-    """Fit the off-topic detector on the ``dev`` questions' vectors and the general questions."""
+def offtopic_detector(
+    assistant: Assistant, dev: Sequence[EvalQuestion], model: str
+) -> tuple[OffTopicModel, set[str]]:
+    """Fit the off-topic detector on the ``dev`` questions' vectors and the general questions;
+    also the ids of the off-topic ``dev`` questions it catches out of fold."""
     retriever = assistant.retriever
 
     def vector(text: str) -> list[float] | None:
@@ -199,12 +224,16 @@ def offtopic_detector(assistant: Assistant, dev: Sequence[EvalQuestion], model: 
 
     on: list[list[float]] = []
     off: list[list[float]] = []
+    off_ids: list[str] = []
     for q in dev:
         v = vector(q.question)
         if v is not None:
             (off if q.kind == "off-topic" else on).append(v)
+            if q.kind == "off-topic":
+                off_ids.append(q.qid)
     general = [v for v in (vector(t) for t in general_questions()) if v is not None]
-    return fit_offtopic(on, off, general, model)
+    detector, caught = _fit_offtopic(on, off, general, model)
+    return detector, {qid for qid, c in zip(off_ids, caught, strict=True) if c}
 
 
 def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
@@ -229,10 +258,10 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
             adapter.save(path)
         assistant.retriever.adapter = adapter  # the confidence signals are the ones it gives
         reports.append({"query_adapter": adapter.report})
-    calibration = fit(collect(assistant, dev), settings.model)
+    detector, caught = offtopic_detector(assistant, dev, settings.model)
+    calibration = fit(collect(assistant, dev), settings.model, caught)
     with resources.as_file(data.joinpath("confidence.json")) as path:
         write(calibration, path)
-    detector = offtopic_detector(assistant, dev, settings.model)
     with resources.as_file(data.joinpath(OFFTOPIC_FILE)) as path:
         write_model(asdict(detector), path)
     return [*reports, calibration.to_dict(), {"off_topic": detector.report, "threshold": detector.threshold}]
