@@ -25,8 +25,10 @@ def test_fit_separates_off_topic_questions_and_flags_few_on_topic_ones() -> None
     d = 16
     on_c, off_c = np.eye(d)[0], np.eye(d)[1]
     on, off, general = _cluster(on_c, 200, 0), _cluster(off_c, 20, 1), _cluster(off_c, 100, 2)
-    detector = fit_offtopic(on, off, general, "test")
+    detector, caught = fit_offtopic(on, off, general, "test")
     assert detector.features == FEATURES and len(detector.coef) == d
+    assert len(caught) == len(off)
+    assert round(sum(caught) / len(caught), 3) == detector.report["cv_off_topic_caught"]
     assert detector.report["cv_on_topic_flagged"] <= ON_TOPIC_FLAGGED
     assert detector.report["cv_off_topic_caught"] >= 0.9
     assert detector.off_topic(off_c.tolist()) and not detector.off_topic(on_c.tolist())

@@ -33,7 +33,7 @@ SECTION_NUMBER = re.compile(r"^[(（][一二三四五六七八九十]{1,3}[)）]
 # it where the scrape lost the line break (``(二)客我关系服务工作开始于客户的要求…``): as an
 # answer it is half a title, so the span goes on to the next sentence of its section.
 SECTION_OPENING = re.compile(
-    r"^(?:[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,2}、|第[一二三四五六七八九十]+章)"
+    rf"{SECTION_NUMBER.pattern}|^[一二三四五六七八九十]{{1,2}}、|^第[一二三四五六七八九十]+章"
 )
 
 

@@ -172,22 +172,12 @@ def fit_offtopic(
     off_topic: Sequence[Sequence[float]],
     general: Sequence[Sequence[float]],
     model: str,
-) -> OffTopicModel:
+) -> tuple[OffTopicModel, list[bool]]:
     """The off-topic detector (:mod:`csbot.answer.offtopic`) from the vectors of on-topic and
     off-topic ``dev`` questions and of the general questions: regularisation by
     cross-validated Brier score, the cut-off at the on-topic questions' cross-validated
-    probability that flags at most :data:`ON_TOPIC_FLAGGED` of them."""
-    return _fit_offtopic(on_topic, off_topic, general, model)[0]
-
-
-def _fit_offtopic(
-    on_topic: Sequence[Sequence[float]],
-    off_topic: Sequence[Sequence[float]],
-    general: Sequence[Sequence[float]],
-    model: str,
-) -> tuple[OffTopicModel, list[bool]]:
-    """:func:`fit_offtopic`, and for each off-topic question whether the detector catches it
-    out of fold."""
+    probability that flags at most :data:`ON_TOPIC_FLAGGED` of them. Also, for each
+    off-topic question, whether the detector catches it out of fold."""
     import numpy as np
 
     x = [[float(v) for v in vector] for vector in (*on_topic, *off_topic, *general)]
@@ -232,7 +222,7 @@ def offtopic_detector(
             if q.kind == "off-topic":
                 off_ids.append(q.qid)
     general = [v for v in (vector(t) for t in general_questions()) if v is not None]
-    detector, caught = _fit_offtopic(on, off, general, model)
+    detector, caught = fit_offtopic(on, off, general, model)
     return detector, {qid for qid, c in zip(off_ids, caught, strict=True) if c}
 
 
