@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from csbot.reports.cover_model import FEATURES, fit, load, split_of, write
+from csbot.records import Hit, Passage
+from csbot.reports.cover_model import FEATURES, NO_HITS_BEHIND, features, fit, load, split_of, write
+from csbot.serve.assistant import Assistant
+from csbot.settings import Settings
 
 
 def _pairs(n: int, seed: int = 3) -> tuple[list[tuple[float, ...]], list[bool]]:
@@ -16,7 +19,10 @@ def _pairs(n: int, seed: int = 3) -> tuple[list[tuple[float, ...]], list[bool]]:
         covered = rng.random() < 0.2
         dense = rng.gauss(0.9 if covered else 0.84, 0.02)
         overlap = min(1.0, max(0.0, rng.gauss(0.8 if covered else 0.45, 0.15)))
-        x.append((dense, overlap, overlap, 0.0, float(rng.random() < 0.2), rng.random(), 0.0))
+        teaching = (dense, overlap, overlap)
+        behind = 0.0 if covered else -abs(rng.gauss(0.01, 0.01))
+        row = (dense, overlap, overlap, 0.0, float(rng.random() < 0.2), rng.random(), 0.0, *teaching)
+        x.append((*row, float(behind == 0.0), behind))
         y.append(covered)
     return x, y
 
@@ -24,7 +30,8 @@ def _pairs(n: int, seed: int = 3) -> tuple[list[tuple[float, ...]], list[bool]]:
 def test_fitted_model_separates_and_round_trips(tmp_path: Path) -> None:
     x, y = _pairs(200)
     model = fit(x, y, "some-model")
-    assert model.features == FEATURES and 0.3 <= model.threshold <= 0.95
+    assert model.features == FEATURES and all(len(v) == len(FEATURES) for v in x)
+    assert 0.3 <= model.threshold <= 0.95
     said = [model.probability(v) >= model.threshold for v in x]
     right = sum(s == t for s, t in zip(said, y, strict=True)) / len(y)
     assert right > 0.85
@@ -67,3 +74,26 @@ def test_bad_label_files_are_one_line_errors(tmp_path: Path) -> None:
             load_labels(tmp_path / "labels.jsonl", 71, docs)
     (tmp_path / "labels.jsonl").write_text('{"point_no": 1, "doc_id": "basics-notes", "covers": false}\n')
     assert load_labels(tmp_path / "labels.jsonl", 71, docs)[0].covers is False
+
+
+def _hit(doc: str, kind: str, text: str, dense: float) -> Hit:
+    return Hit(Passage(0, doc, "s", text, 1, 1, kind=kind), score=1.0, dense_score=dense)
+
+
+def test_features_tell_teaching_from_naming_and_rank_documents(fake_index: Settings) -> None:
+    assistant = Assistant(fake_index)
+    query = assistant.retriever.analyse("客户投诉处理")
+    outline = _hit("a", "outline", "培训要求:客户投诉处理", 0.95)
+    teaching = _hit("a", "text", "处理客户投诉要先道歉,再提出解决方案。", 0.90)
+    elsewhere = _hit("b", "text", "客户投诉的处理分六步。", 0.93)
+    every = [outline, teaching, elsewhere]
+    named = dict(zip(FEATURES, features(assistant, query, [outline], every), strict=True))
+    # the closest passage only names the point: nothing in the document teaches it
+    assert named["outline"] == 1.0 and named["names"] == 1.0 and named["closest"] == 1.0
+    assert named["teach_dense"] == named["teach_overlap"] == named["teach_best_overlap"] == 0.0
+    both = dict(zip(FEATURES, features(assistant, query, [outline, teaching], every), strict=True))
+    assert both["teach_dense"] == 0.90 and both["teach_overlap"] > 0.0
+    other = dict(zip(FEATURES, features(assistant, query, [elsewhere], every), strict=True))
+    assert other["closest"] == 0.0 and abs(other["behind_closest"] + 0.02) < 1e-9
+    empty = features(assistant, query, [], every)
+    assert empty[FEATURES.index("behind_closest")] == NO_HITS_BEHIND and sum(empty[:-1]) == 0.0

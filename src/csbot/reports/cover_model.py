@@ -5,7 +5,10 @@ For a point and a document, the features read the document's passages among the 
 search hits (question lists and the line the point was taken from left out): the best dense
 cosine, that passage's and the best weighted term overlap, whether the best passage is an
 outline or exam item, whether it holds the point's words verbatim (naming, not teaching),
-its length, whether it is a list. A logistic regression over the standardised features is
+its length, whether it is a list; the same three figures over the passages that could teach
+the point (no outline or exam item, not naming it verbatim); and how the document stands
+among the documents: whether its closest passage is the closest of all, and by how much it
+trails the closest. A logistic regression over the standardised features is
 fitted on the labelled pairs of the ``dev`` points of ``eval/coverage_labels.jsonl`` (the
 regularisation chosen by cross-validated Brier score), and its cut-off is the one whose
 cross-validated decisions score best on covered and gap F1 together; ``test`` points are
@@ -28,7 +31,22 @@ from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
 
 COVER_FILE = "cover.json"
-FEATURES = ("dense", "overlap", "best_overlap", "outline", "names", "length", "list")
+FEATURES = (
+    "dense",
+    "overlap",
+    "best_overlap",
+    "outline",
+    "names",
+    "length",
+    "list",
+    "teach_dense",
+    "teach_overlap",
+    "teach_best_overlap",
+    "closest",
+    "behind_closest",
+)
+NAMING = ("outline", "exam-item")  # passage kinds that name points rather than teach them
+NO_HITS_BEHIND = -0.1  # how far a document without hits trails the closest (cosines differ by < 0.1)
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
@@ -37,20 +55,36 @@ def split_of(point: str) -> str:
     return "test" if hashlib.sha256(point.encode("utf-8")).digest()[0] % 2 else "dev"
 
 
-def features(assistant: Assistant, query: Query, hits: list[Hit]) -> tuple[float, ...]:
-    """The features of one document's ``hits`` for the point ``query`` (zeros without any)."""
+def features(assistant: Assistant, query: Query, hits: list[Hit], every: list[Hit]) -> tuple[float, ...]:
+    """The features of one document's ``hits`` for the point ``query``, ``every`` being the
+    point's hits in all documents (zeros without any hits of the document)."""
     if not hits:
-        return (0.0,) * len(FEATURES)
-    best = max(hits, key=lambda h: h.dense_score)
+        return (0.0,) * (len(FEATURES) - 1) + (NO_HITS_BEHIND,)
     overlap = assistant.retriever.overlap
+    point = squash(query.text)
+
+    def best_of(candidates: list[Hit]) -> tuple[float, float, float]:
+        if not candidates:
+            return 0.0, 0.0, 0.0
+        best = max(candidates, key=lambda h: h.dense_score)
+        return (
+            best.dense_score,
+            overlap(query, best.passage.text),
+            max(overlap(query, h.passage.text) for h in candidates),
+        )
+
+    best = max(hits, key=lambda h: h.dense_score)
+    teaching = [h for h in hits if h.passage.kind not in NAMING and point not in squash(h.passage.text)]
+    closest = max(h.dense_score for h in every)
     return (
-        best.dense_score,
-        overlap(query, best.passage.text),
-        max(overlap(query, h.passage.text) for h in hits),
-        float(best.passage.kind in ("outline", "exam-item")),
-        float(squash(query.text) in squash(best.passage.text)),
+        *best_of(hits),
+        float(best.passage.kind in NAMING),
+        float(point in squash(best.passage.text)),
         min(len(best.passage.text), 600) / 600,
         float(best.passage.kind == "list"),
+        *best_of(teaching),
+        float(best.dense_score >= closest),
+        best.dense_score - closest,
     )
 
 

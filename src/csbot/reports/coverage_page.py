@@ -263,7 +263,7 @@ def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> st
         if i not in found:
             found[i] = candidate_hits(assistant, point.point, exclude=(point.source, point.line))
         query, hits = found[i]
-        x.append(features(assistant, query, [h for h in hits if h.passage.doc_id == doc_id]))
+        x.append(features(assistant, query, [h for h in hits if h.passage.doc_id == doc_id], hits))
         y.append(label.covers)
     model = fit(x, y, assistant.settings.model)
     write(model, path)

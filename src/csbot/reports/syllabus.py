@@ -170,7 +170,7 @@ def coverage(assistant: Assistant) -> list[CoverageRow]:
                     continue
                 if (
                     not mine
-                    or model.probability(cover_model.features(assistant, query, mine)) < model.threshold
+                    or model.probability(cover_model.features(assistant, query, mine, hits)) < model.threshold
                 ):
                     docs.pop(doc_id, None)
                 elif doc_id not in docs:
