@@ -80,3 +80,31 @@ def test_calibration_figures_follow_their_formulas() -> None:
     assert half["brier"] == 0.25 and half["ece"] == 0.0  # right on average: calibrated, not sharp
     over = calibration_figures([(0.9, 0.0), (0.9, 0.0)])
     assert over["ece"] == 0.9
+
+
+def test_answer_paths_count_where_each_answerable_question_goes() -> None:
+    from csbot.reports.evaluation import EvalQuestion, Outcome, paths
+
+    def outcome(rank: int | None, found: bool, answered: bool, right: bool, evidence: bool = True) -> Outcome:
+        q = EvalQuestion("q", "问", "student", ("证据",) if evidence else None)
+        return Outcome(q, rank, found, False, answered, 0.5, candidate_right=right)
+
+    counts = paths(
+        [
+            outcome(1, True, True, True),  # right passage first, span right and shown
+            outcome(1, False, False, True),  # … right but withheld
+            outcome(1, False, True, False),  # … wrong and shown
+            outcome(1, False, False, False),  # … wrong and withheld
+            outcome(3, False, True, False),
+            outcome(None, False, False, False),
+            outcome(None, False, True, False, evidence=False),  # not answerable: not counted
+        ]
+    )
+    assert counts == {
+        "shown_right": 1,
+        "withheld_right": 1,
+        "shown_wrong": 1,
+        "withheld_wrong": 1,
+        "lower": 1,
+        "absent": 1,
+    }

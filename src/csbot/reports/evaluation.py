@@ -213,7 +213,32 @@ def summarise(results: list[Outcome]) -> dict[str, Any]:
             if o.question.evidence is not None and o.question.choice is None and not o.span_found
         ],
         "wrongly_answered": [o.question.qid for o in results if o.question.evidence is None and o.answered],
+        "paths": paths(results),
     }
+
+
+def paths(results: list[Outcome]) -> dict[str, int]:
+    """Where the answerable (non-exam) questions' answers go: the right passage first and its
+    span right and shown, right but withheld (below the ``likely`` cut-off), wrong and shown,
+    wrong and withheld; the right passage second to last cited; further down or absent."""
+    out = dict.fromkeys(
+        ("shown_right", "withheld_right", "shown_wrong", "withheld_wrong", "lower", "absent"), 0
+    )
+    for o in results:
+        if o.question.evidence is None or o.question.choice is not None:
+            continue
+        if o.rank is None:
+            key = "absent"
+        elif o.rank > 1:
+            key = "lower"
+        elif o.span_found:
+            key = "shown_right"
+        elif o.answered:
+            key = "shown_wrong"
+        else:
+            key = "withheld_right" if o.candidate_right else "withheld_wrong"
+        out[key] += 1
+    return out
 
 
 def _figures(results: list[Outcome]) -> dict[str, Any]:
@@ -319,6 +344,13 @@ def format_report(report: dict[str, Any]) -> str:
                     )
                     + " |"
                 )
+            w = hybrid["paths"]
+            rows += [
+                "",
+                f"hybrid, answerable questions (exam aside): right passage first {sum(w.values()) - w['lower'] - w['absent']}"
+                f" (its span right and shown {w['shown_right']}, right but withheld {w['withheld_right']}, wrong and shown"
+                f" {w['shown_wrong']}, wrong and withheld {w['withheld_wrong']}); cited lower {w['lower']}; not cited {w['absent']}",
+            ]
             if split != "test":  # tune on dev only: the test split's individual misses stay unread
                 rows += [
                     "",
