@@ -91,6 +91,15 @@ def test_off_topic_question_is_not_confident(assistant: Assistant) -> None:
     assert not answer.confident and answer.answer is None and answer.citations
 
 
+def test_explain_shows_the_calibrated_reading_of_the_signals(assistant: Assistant) -> None:
+    answer = assistant.ask("顾客投诉了应该怎么处理?", explain=True)
+    assert answer.explain is not None
+    confidence = answer.explain["confidence"]
+    assert set(confidence["cut_offs"]) == {"likely", "confident"} and "rule" not in confidence
+    assert confidence["probability"] == answer.confidence and confidence["outcome"] == answer.outcome
+    assert set(confidence["contributions"]) == set(confidence["signals"])
+
+
 def test_english_questions_through_the_model_and_the_glossary(real: Settings) -> None:
     # The glossary path alone, without the query adapter. (This test asked "What are the
     # principles of customer service management?" until the common-words round: 客服, one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from csbot.answer.confidence import FEATURES
 from csbot.answer.exam import (
     from_evidence,
     from_question_bank,
@@ -324,6 +325,18 @@ def test_explain_shows_what_an_english_question_was_matched_as(fake_index: Setti
     phrases = {p["english"]: p["words"] for p in ex["translation"]["phrases"]}
     assert "原则" in phrases["principle"] and "客服" in phrases["customer service"]
     assert ex["translation"]["untranslated"] == ["atlantis"]
+
+
+def test_explain_says_what_decided_the_confidence(fake_index: Settings) -> None:
+    ex = Assistant(fake_index).ask("报名费要交多少钱?", explain=True).explain
+    assert ex is not None
+    assert "报名费" in ex["unseen"]  # a word the corpus never uses, and no synonym it does use
+    confidence = ex["confidence"]
+    assert set(confidence["signals"]) == set(FEATURES) and confidence["signals"]["unseen"] > 0
+    # the hashing embedder of the tests has no calibration: the hand rule decided
+    assert confidence["rule"] is True and "contributions" not in confidence
+    assert confidence["outcome"] in ("confident", "likely", "not-covered")
+    assert 0.0 <= confidence["probability"] <= 1.0 and confidence["off_topic"] is False
 
 
 def test_not_covered_answer_is_null_with_a_message(fake_index: Settings) -> None:

@@ -47,6 +47,17 @@ def test_probability_is_the_logistic_of_the_standardised_signals() -> None:
     assert cal.outcome(0.39) is Outcome.NOT_COVERED
 
 
+def test_contributions_add_up_to_the_log_odds() -> None:
+    n = len(FEATURES)
+    cal = Calibration("test", FEATURES, (0.5,) * n, (2.0,) * n, tuple(range(n)), -1.0, 0.4, 0.8, {})
+    signals = _signals(dense=0.9, overlap=0.3)
+    push = cal.contributions(signals)
+    assert list(push) == list(FEATURES) and push["dense"] == 0.0  # its weight is 0
+    assert push["overlap"] == round(3 * (0.3 - 0.5) / 2.0, 3)
+    logit = -1.0 + sum(push.values())
+    assert abs(cal.probability(signals) - 1 / (1 + math.exp(-logit))) < 2e-3
+
+
 def test_the_default_model_ships_a_calibration_fitted_on_these_signals() -> None:
     cal = calibration_for("multilingual-e5-small")
     assert cal is not None and cal.features == FEATURES

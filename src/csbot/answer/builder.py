@@ -125,7 +125,7 @@ class AnswerBuilder:
         top = hits[0] if hits else None
         extract, signals = self.candidate(query, hits)
         probability, outcome = assess(self.model, top, signals, mode)
-        if outcome is not Outcome.NOT_COVERED and mode == "hybrid" and self._off_topic(query):
+        if outcome is not Outcome.NOT_COVERED and mode == "hybrid" and self.off_topic(query):
             outcome = Outcome.NOT_COVERED  # no span for a question the detector finds off topic
         message = None
         if choice is not None and bank_rank is not None:
@@ -144,7 +144,7 @@ class AnswerBuilder:
         shown = max(k or len(hits), extract.rank if extract else 0)
         return self._answer(query, hits[:shown], probability, outcome, extract, message, choice)
 
-    def _off_topic(self, query: Query) -> bool:
+    def off_topic(self, query: Query) -> bool:
         """Whether the off-topic detector of the model (:mod:`csbot.answer.offtopic`) flags
         the question (never without one, or without text the dense search embeds)."""
         detector = detector_for(self.model)

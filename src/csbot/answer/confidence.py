@@ -100,6 +100,32 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def contributions(self, signals: Signals) -> dict[str, float]:
+        """Each signal's push on the log-odds, ``wᵢ·(xᵢ − μᵢ)/sᵢ`` (positive: towards showing
+        the span), so ``--explain`` can say which signals held an answer back."""
+        x = signals.vector()
+        return {
+            name: round(w * (v - m) / sd, 3)
+            for name, w, v, m, sd in zip(self.features, self.coef, x, self.mean, self.scale, strict=True)
+        }
+
+
+def explain(model: str, signals: Signals, mode: str = "hybrid") -> dict[str, Any]:
+    """What decided the answer's confidence, for ``--explain``: the signals, and — when the
+    model has a calibration — the cut-offs and each signal's push on the log-odds."""
+    calibration = calibration_for(model) if mode == "hybrid" else None
+    out: dict[str, Any] = {
+        "signals": {k: round(v, 4) for k, v in zip(FEATURES, signals.vector(), strict=True)}
+    }
+    if calibration is None:
+        out["rule"] = True  # no calibration for this model or mode: the hand rule decided
+        return out
+    out.update(
+        cut_offs={"likely": calibration.likely, "confident": calibration.confident},
+        contributions=calibration.contributions(signals),
+    )
+    return out
+
 
 def logistic(
     x: Sequence[float],

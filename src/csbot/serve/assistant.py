@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from csbot.answer.builder import AnswerBuilder
+from csbot.answer.confidence import explain as explain_confidence
 from csbot.embed.base import Embedder
 from csbot.embed.factory import make_embedder
 from csbot.errors import QuestionError
@@ -157,5 +158,19 @@ class Assistant:
                 "phrases": [{"english": g.english, "words": list(g.words)} for g in query.english.groups],
                 "untranslated": list(query.english.unknown),
             }
-        report.update(citations=per_citation, timings_ms=timings)
+        else:  # a word the corpus never uses, matched through its synonyms (及格 → 合格)
+            bridged = {p.source for p in query.phrases}
+            report["bridged"] = [
+                {"word": p.source, "as": ["".join(h) for h in p.translations]} for p in query.phrases
+            ]
+            doc_freq = self.retriever.index.lexical.doc_freq
+            report["unseen"] = [
+                w for w in dict.fromkeys(query.words) if w not in bridged and doc_freq(w) == 0
+            ]
+        _, signals = self.builder.candidate(query, hits)
+        confidence = explain_confidence(self.settings.model, signals, mode)
+        confidence.update(probability=answer.confidence, outcome=answer.outcome)
+        if mode == "hybrid":
+            confidence["off_topic"] = self.builder.off_topic(query)
+        report.update(confidence=confidence, citations=per_citation, timings_ms=timings)
         return report
