@@ -13,13 +13,14 @@ import html
 import json
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP
 from csbot.errors import CsbotError
-from csbot.reports.cover_model import features, fit, load, split_of, write
+from csbot.reports.cover_model import CoverModel, features, fit, load, split_of, write
 from csbot.reports.syllabus import (
     REQUIREMENT_KINDS,
     CoverageRow,
@@ -42,24 +43,33 @@ class Report:
     titles: dict[str, str]  # doc_id → title, in column order
     material: set[str]  # study material; the other documents only name points
     cut_off: float | None = None  # the cover model's, when one decided
+    # how right it was on the labelled points it was not fitted on (LabelCheck's fields)
+    checked: dict[str, Any] | None = None
 
     @property
     def gaps(self) -> list[CoverageRow]:
         return [r for r in self.rows if r.gap]
 
     def html(self, css: str | Path = "/static/coverage.css") -> str:
-        return render(self.rows, self.titles, self.material, css, self.cut_off)
+        return render(self.rows, self.titles, self.material, css, self.cut_off, self.checked)
 
     def csv(self) -> str:
         return to_csv(self.rows, list(self.titles), self.material)
 
 
-def build(assistant: Assistant) -> Report:
+def build(assistant: Assistant, model: CoverModel | None = None) -> Report:
+    """The report by ``model`` (the shipped cover model of the embedding model by default)."""
     docs = assistant.documents
     material = {d for d, info in docs.items() if info.kind not in REQUIREMENT_KINDS}
-    model = load(assistant.settings.model)
+    model = model or load(assistant.settings.model)
     titles = {d: info.title for d, info in docs.items()}
-    return Report(coverage(assistant), titles, material, model.threshold if model else None)
+    return Report(
+        coverage(assistant, model),
+        titles,
+        material,
+        model.threshold if model else None,
+        model.report.get("test") if model else None,
+    )
 
 
 _built: weakref.WeakKeyDictionary[Assistant, Report] = weakref.WeakKeyDictionary()
@@ -81,13 +91,20 @@ def _shade(strength: float) -> int:
     return max(1, min(4, 1 + int(span * 4)))
 
 
-def _rule(cut_off: float | None) -> str:
-    """How "covers" was decided, in a sentence a trainer reads."""
+def _rule(cut_off: float | None, checked: dict[str, Any] | None = None) -> str:
+    """How "covers" was decided, and how often it is right, in sentences a trainer reads."""
     if cut_off is not None:
-        return (
+        rule = (
             "由一个根据人工标注拟合的模型判断：它综合语义相似度、关键词比例、段落类型等信号，"
             f"给出“这一段在讲解这个知识点”的概率，≥ {cut_off:.2f} 算覆盖。"
         )
+        if checked:
+            rule += (
+                f"拿它没有学过的 {checked['points']} 个人工标注的知识点检验：判为“缺口”的，"
+                f"{checked['gap_precision']:.0%} 确实没有材料讲；判为“覆盖”的，只有 "
+                f"{checked['covered_precision']:.0%} 确实讲了——“覆盖”请点开原文摘录核对。"
+            )
+        return rule
     return (
         f"判断规则：它与知识点语义相近（向量余弦 ≥ {COVER_DENSE:.2f}），并且含有知识点中至少 "
         f"{COVER_OVERLAP:.0%} 的关键词（越少见的词分量越重）。"
@@ -100,10 +117,12 @@ def render(
     material: set[str],
     css: str | Path = "/static/coverage.css",
     cut_off: float | None = None,
+    checked: dict[str, Any] | None = None,
 ) -> str:
     """The report. ``titles``: doc_id → title, in column order; ``material``: the doc_ids that
     are study material (the others — exam syllabus, occupational standard — only name points);
-    ``css``: a URL to link, or a file whose text is inlined."""
+    ``css``: a URL to link, or a file whose text is inlined; ``checked``: how right the cover
+    model was on the labelled test points (said on the page)."""
     e = html.escape
     doc_ids = list(titles)
     covered = sum(1 for r in rows if not r.gap)
@@ -163,7 +182,7 @@ def render(
 <p class="nav"><a href="/coverage.csv">下载 CSV</a> · <a href="/">返回问答</a> · 打印本页即得打印版（已按纸张排版）</p>
 </header>
 <details open><summary>怎么读这张表</summary><ul>
-<li><b>覆盖</b>：某份学习材料里有一段真正讲解了这个知识点。{_rule(cut_off)}</li>
+<li><b>覆盖</b>：某份学习材料里有一段真正讲解了这个知识点。{_rule(cut_off, checked)}</li>
 <li>格子里的数字是这份材料中最好的一段的<b>强度</b>：它含有知识点关键词的比例，1.00 表示全部都有；颜色越深越强。点数字可看原文摘录和行号。</li>
 <li><b>提及</b>：考试大纲、职业标准这类要求文件只列出知识点，不讲解，所以不算覆盖；题库（只有题目的列表）也不算。</li>
 <li><b>缺口</b>：没有任何学习材料讲解这个知识点——需要补充材料，或在课上讲。</li>
@@ -266,10 +285,16 @@ def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> st
         x.append(features(assistant, query, [h for h in hits if h.passage.doc_id == doc_id], hits))
         y.append(label.covers)
     model = fit(x, y, assistant.settings.model)
+    # how right it is on the test points, which it never saw: what the report tells trainers
+    test = [label for label in labels if split_of(points[label.point_no - 1].point) == "test"]
+    checked = check_labels(build(assistant, model), test) if test else None
+    if checked is not None:
+        model = replace(model, report={**model.report, "test": asdict(checked)})
     write(model, path)
     return (
         f"cover model for {model.model}: {len(y)} dev pairs ({sum(y)} covered), C {model.report['C']}, "
         f"cross-validated Brier {model.report['cv_brier']}, cut-off {model.threshold} -> {path}"
+        + (f"; test {checked}" if checked else "")
     )
 
 

@@ -152,11 +152,11 @@ def load_syllabus(corpus_dir: Path) -> list[SyllabusPoint]:
         raise CorpusError(f"{path} is not a valid syllabus file: {exc}") from exc
 
 
-def coverage(assistant: Assistant) -> list[CoverageRow]:
+def coverage(assistant: Assistant, model: cover_model.CoverModel | None = None) -> list[CoverageRow]:
     """For every syllabus point, the documents that cover it: study material by the fitted
     cover model when one ships for the embedding model (:mod:`csbot.reports.cover_model`),
     else by :func:`covers`; requirement documents by :func:`covers` (they name points)."""
-    model = cover_model.load(assistant.settings.model)
+    model = model or cover_model.load(assistant.settings.model)
     rows = []
     for point in load_syllabus(assistant.settings.corpus_dir):
         row = CoverageRow(point)
