@@ -134,7 +134,8 @@ async function showSources(point) {
     if (!data.documents.length) li.append(el("div", "notfound", `没有资料讲到“${point}”。`));
     for (const doc of data.documents) {
       const group = el("div", "cards");
-      group.append(el("h3", "", `${doc.title}（强度 ${doc.strength.toFixed(2)}，${doc.sections.length} 处）`));
+      const named = doc.teaches ? "" : "，提及：要求文件只列出、不讲解";
+      group.append(el("h3", "", `${doc.title}（强度 ${doc.strength.toFixed(2)}，${doc.sections.length} 处${named}）`));
       for (const s of doc.sections) {
         const card = el("button", "card");
         card.type = "button";

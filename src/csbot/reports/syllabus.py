@@ -48,12 +48,14 @@ class DocumentCoverage:
     title: str
     strength: float
     sections: tuple[SectionHit, ...]
+    teaches: bool = True  # False: a requirement document, which names the point (提及)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "doc_id": self.doc_id,
             "title": self.title,
             "strength": self.strength,
+            "teaches": self.teaches,
             "sections": [s.__dict__ for s in self.sections],
         }
 
@@ -121,21 +123,49 @@ def _names(passage_text: str, point: str) -> bool:
 
 
 def sources(
-    assistant: Assistant, point: str, exclude: tuple[str, int] | None = None, found: Found | None = None
+    assistant: Assistant,
+    point: str,
+    exclude: tuple[str, int] | None = None,
+    found: Found | None = None,
+    model: cover_model.CoverModel | None = None,
 ) -> list[DocumentCoverage]:
-    """Every document that covers ``point``, grouped, strongest first; each section once."""
+    """Every document that covers ``point``, grouped: the study material that teaches it,
+    strongest first, then the requirement documents that name it.
+
+    :func:`covers` decides, passage by passage. With a cover model (``model``: the syllabus
+    report passes the fitted one, :mod:`csbot.reports.cover_model`) it decides the study
+    material instead, each document shown by its passages :func:`covers` accepts or else its
+    closest one. The model learned from syllabus points — phrases such as 客户服务的地位与作用,
+    which a passage holding them verbatim only names — so a trainer's free-text query (职业锚,
+    which the passage teaching it holds verbatim) is left to the rule."""
+    found = found or candidate_hits(assistant, point, exclude)
     grouped: dict[str, list[SectionHit]] = {}
     for hit, strength in covering_hits(assistant, point, exclude, found):
         p = hit.passage
         grouped.setdefault(p.doc_id, []).append(
             SectionHit(p.section, p.text, p.line_start, p.line_end, strength)
         )
-    result = []
+    result: dict[str, DocumentCoverage] = {}
     for doc_id, hits in grouped.items():
         hits.sort(key=lambda s: (-s.strength, s.line_start))
         info = assistant.documents.get(doc_id)
-        result.append(DocumentCoverage(doc_id, info.title if info else doc_id, hits[0].strength, tuple(hits)))
-    return sorted(result, key=lambda d: (-d.strength, d.doc_id))
+        naming = info is not None and info.kind in REQUIREMENT_KINDS
+        title = info.title if info else doc_id
+        result[doc_id] = DocumentCoverage(doc_id, title, hits[0].strength, tuple(hits), teaches=not naming)
+    if model is not None:
+        query, every = found
+        for doc_id, info in assistant.documents.items():
+            if info.kind in REQUIREMENT_KINDS:
+                continue
+            mine = [h for h in every if h.passage.doc_id == doc_id]
+            if (
+                not mine
+                or model.probability(cover_model.features(assistant, query, mine, every)) < model.threshold
+            ):
+                result.pop(doc_id, None)
+            elif doc_id not in result:
+                result[doc_id] = _best_passage(assistant, query, mine)
+    return sorted(result.values(), key=lambda d: (not d.teaches, -d.strength, d.doc_id))
 
 
 def load_syllabus(corpus_dir: Path) -> list[SyllabusPoint]:
@@ -153,33 +183,16 @@ def load_syllabus(corpus_dir: Path) -> list[SyllabusPoint]:
 
 
 def coverage(assistant: Assistant, model: cover_model.CoverModel | None = None) -> list[CoverageRow]:
-    """For every syllabus point, the documents that cover it: study material by the fitted
-    cover model when one ships for the embedding model (:mod:`csbot.reports.cover_model`),
-    else by :func:`covers`; requirement documents by :func:`covers` (they name points)."""
+    """For every syllabus point, the documents that cover it (:func:`sources`; the passage a
+    point was taken from does not count)."""
     model = model or cover_model.load(assistant.settings.model)
     rows = []
     for point in load_syllabus(assistant.settings.corpus_dir):
         row = CoverageRow(point)
-        found = candidate_hits(assistant, point.point, exclude=(point.source, point.line))
-        docs = {d.doc_id: d for d in sources(assistant, point.point, found=found)}
-        if model is not None:
-            query, hits = found
-            for doc_id, doc_info in assistant.documents.items():
-                mine = [h for h in hits if h.passage.doc_id == doc_id]
-                if doc_info.kind in REQUIREMENT_KINDS:
-                    continue
-                if (
-                    not mine
-                    or model.probability(cover_model.features(assistant, query, mine, hits)) < model.threshold
-                ):
-                    docs.pop(doc_id, None)
-                elif doc_id not in docs:
-                    docs[doc_id] = _best_passage(assistant, query, mine)
-        for doc_id, doc in docs.items():
-            row.documents[doc_id] = doc
-            info = assistant.documents.get(doc_id)
-            if info is not None and info.kind not in REQUIREMENT_KINDS:
-                row.material.add(doc_id)
+        for doc in sources(assistant, point.point, exclude=(point.source, point.line), model=model):
+            row.documents[doc.doc_id] = doc
+            if doc.teaches:
+                row.material.add(doc.doc_id)
         rows.append(row)
     return rows
 

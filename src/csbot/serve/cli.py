@@ -244,7 +244,8 @@ def sources(
     point: Annotated[str, typer.Argument(help="A knowledge point, e.g. 客户投诉的处理.")],
     as_json: Annotated[bool, typer.Option("--json", help="The same data as JSON.")] = False,
 ) -> None:
-    """List every document and section that covers a knowledge point, strongest first."""
+    """List every document and section that covers a knowledge point: the study material that
+    teaches it, strongest first, then the requirement documents that name it."""
     from csbot.reports.syllabus import sources as find_sources
     from csbot.serve.assistant import Assistant
 
@@ -255,7 +256,8 @@ def sources(
     if not found:
         say(f"no document covers “{point}”")
     for d in found:
-        say(f"■ {d.title} ({d.doc_id}) — strength {d.strength:.2f}, {len(d.sections)} section(s)")
+        names = "" if d.teaches else "; names the point without teaching it (提及)"
+        say(f"■ {d.title} ({d.doc_id}) — strength {d.strength:.2f}, {len(d.sections)} section(s){names}")
         for s in d.sections:
             excerpt = s.text if len(s.text) <= 120 else s.text[:120] + "…"
             say(f"    {s.section} | lines {s.line_start}-{s.line_end} | {s.strength:.2f}")

@@ -162,6 +162,7 @@ class DocumentSources(BaseModel):
     doc_id: str
     title: str
     strength: float
+    teaches: bool  # False: a requirement document (exam syllabus, standard) that names the point
     sections: list[SourceSection]
 
     @classmethod
@@ -170,6 +171,7 @@ class DocumentSources(BaseModel):
             doc_id=found.doc_id,
             title=found.title,
             strength=found.strength,
+            teaches=found.teaches,
             sections=[SourceSection.from_hit(s) for s in found.sections],
         )
 

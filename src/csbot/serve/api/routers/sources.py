@@ -21,7 +21,9 @@ def sources_of(
     settings: SettingsDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_FIELD_CHARS)],
 ) -> SourcesOut:
-    """Every document and section that covers a knowledge point, strongest first."""
+    """Every document and section that covers a knowledge point: the study material that
+    teaches it, strongest first, then the requirement documents that only name it
+    (``teaches`` false)."""
     check_length(q, settings)
     return SourcesOut.from_coverage(q, find_sources(assistant, q))
 
