@@ -41,9 +41,11 @@ def test_the_split_rule_is_fixed() -> None:
 
 def test_every_evidence_string_is_in_a_passage() -> None:
     passages = passages_of(load_corpus(CORPUS))
-    for q in load_questions(QUESTIONS):
-        if q.evidence is not None:
-            assert any(contains_evidence(p.text, q.evidence) for p in passages), q
+    # eval/unseen/: batches kept out of the set until the next round has asked them
+    for path in (QUESTIONS, *sorted(QUESTIONS.parent.glob("unseen/*.jsonl"))):
+        for q in load_questions(path):
+            if q.evidence is not None:
+                assert any(contains_evidence(p.text, q.evidence) for p in passages), (path.name, q)
 
 
 def test_eval_scores_each_mode_and_names_the_misses(fake_index) -> None:  # type: ignore[no-untyped-def]
