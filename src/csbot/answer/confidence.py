@@ -103,17 +103,14 @@ class Calibration:
     def contributions(self, signals: Signals) -> dict[str, float]:
         """Each signal's push on the log-odds, ``wᵢ·(xᵢ − μᵢ)/sᵢ`` (positive: towards showing
         the span), so ``--explain`` can say which signals held an answer back."""
-        x = signals.vector()
-        return {
-            name: round(w * (v - m) / sd, 3)
-            for name, w, v, m, sd in zip(self.features, self.coef, x, self.mean, self.scale, strict=True)
-        }
+        terms = log_odds_terms(signals.vector(), self.mean, self.scale, self.coef)
+        return {name: round(t, 3) for name, t in zip(self.features, terms, strict=True)}
 
 
 def explain(model: str, signals: Signals, mode: str = "hybrid") -> dict[str, Any]:
     """What decided the answer's confidence, for ``--explain``: the signals, and — when the
     model has a calibration — the cut-offs and each signal's push on the log-odds."""
-    calibration = calibration_for(model) if mode == "hybrid" else None
+    calibration = calibration_in(model, mode)
     out: dict[str, Any] = {
         "signals": {k: round(v, 4) for k, v in zip(FEATURES, signals.vector(), strict=True)}
     }
@@ -127,6 +124,13 @@ def explain(model: str, signals: Signals, mode: str = "hybrid") -> dict[str, Any
     return out
 
 
+def log_odds_terms(
+    x: Sequence[float], mean: Sequence[float], scale: Sequence[float], coef: Sequence[float]
+) -> list[float]:
+    """Each feature's term ``wᵢ·(xᵢ − μᵢ)/sᵢ`` of a logistic regression's log-odds."""
+    return [w * (v - m) / s for w, v, m, s in zip(coef, x, mean, scale, strict=True)]
+
+
 def logistic(
     x: Sequence[float],
     mean: Sequence[float],
@@ -137,7 +141,7 @@ def logistic(
     """``σ(b + Σ wᵢ·(xᵢ − μᵢ)/sᵢ)`` — a logistic regression over standardised features, as
     ``csbot calibrate`` and ``csbot coverage --fit`` store them — rounded to 4 places so
     answers are byte-stable."""
-    z = intercept + sum(w * (v - m) / s for w, v, m, s in zip(coef, x, mean, scale, strict=True))
+    z = intercept + sum(log_odds_terms(x, mean, scale, coef))
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
@@ -179,6 +183,12 @@ def _calibrations() -> dict[str, Calibration]:
     return {row["model"]: Calibration(**row) for row in shipped_models(CALIBRATION_FILE, FEATURES)}
 
 
+def calibration_in(model: str, mode: str) -> Calibration | None:
+    """The calibration that decides in retrieval ``mode``: the model's, for hybrid retrieval
+    only (BM25- or dense-only answers use the rule)."""
+    return calibration_for(model) if mode == "hybrid" else None
+
+
 def calibration_for(model: str) -> Calibration | None:
     """The shipped calibration of ``model``, or None (then :func:`rule_probability` decides)."""
     return _calibrations().get(model)
@@ -208,7 +218,7 @@ def assess(model: str, top: Hit | None, signals: Signals, mode: str = "hybrid") 
     BM25-only retrieval has no cosine to calibrate on and uses the rule; so does a model
     without calibration.
     """
-    calibration = calibration_for(model) if mode == "hybrid" else None
+    calibration = calibration_in(model, mode)
     if top is None:
         return 0.0, Outcome.NOT_COVERED
     if calibration is None:
