@@ -19,6 +19,7 @@ from typing import Any
 from csbot.answer.confidence import Signals
 from csbot.errors import CsbotError
 from csbot.records import Answer
+from csbot.reports.intervals import LEVEL, interval
 from csbot.search.adapter import fold_of
 from csbot.search.retriever import MODES, Mode
 from csbot.serve.assistant import SIGNAL_DEPTH, Assistant
@@ -30,6 +31,11 @@ SPLITS = ("dev", "test")
 STUDENT_VOICE = ("paraphrase", "student", "student-traditional", "student-english")
 UNANSWERABLE = ("off-topic", "not-covered")
 BINS = 10  # equal-width probability bins for the expected calibration error
+INTERVAL_NAMES = {
+    "hit@1": "hit@1",
+    "span": "answer holds evidence",
+    "not_covered_no_span": "not covered without span",
+}
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,7 @@ def summarise(results: list[Outcome]) -> dict[str, Any]:
         "by_kind": {k: _figures(v) for k, v in sorted(by_kind.items())},
         "calibration": calibration(results),
         "consistency": consistency(results),
+        "intervals": intervals(results),
         "misses": [o.question.qid for o in results if o.question.evidence is not None and o.rank != 1],
         "span_misses": [
             o.question.qid
@@ -214,6 +221,18 @@ def summarise(results: list[Outcome]) -> dict[str, Any]:
         ],
         "wrongly_answered": [o.question.qid for o in results if o.question.evidence is None and o.answered],
         "paths": paths(results),
+    }
+
+
+def intervals(results: list[Outcome]) -> dict[str, tuple[float, float] | None]:
+    """Bootstrap intervals (:mod:`csbot.reports.intervals`) of hit@1, answer holds evidence
+    and not covered without a span."""
+    answerable = [o for o in results if o.question.evidence is not None]
+    missing = [o for o in results if o.question.evidence is None and o.question.kind != "off-topic"]
+    return {
+        "hit@1": interval(answerable, lambda o: o.rank == 1),
+        "span": interval([o for o in answerable if o.question.choice is None], lambda o: o.span_found),
+        "not_covered_no_span": interval(missing, lambda o: not o.answered),
     }
 
 
@@ -325,7 +344,12 @@ def format_report(report: dict[str, Any]) -> str:
             )
         hybrid = per_mode.get("hybrid")
         if hybrid:
+            said = [
+                f"{INTERVAL_NAMES[k]} {iv[0]:.3f}–{iv[1]:.3f}" for k, iv in hybrid["intervals"].items() if iv
+            ]
             rows += [
+                "",
+                f"hybrid, {LEVEL:.0%} intervals (bootstrap over wording groups): {', '.join(said) or '–'}",
                 "",
                 "hybrid by kind:",
                 "",
