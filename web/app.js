@@ -72,7 +72,9 @@ function renderAnswer(li, data) {
   }
   if (data.citations.length) {
     const cards = el("div", "cards");
-    cards.append(el("h3", "", data.answer === null ? "相关段落" : "出处"));
+    // an off-topic question's nearest passages are said to be what they are: likely unrelated
+    const heading = data.off_topic ? "资料中最接近的段落（可能与问题无关）" : data.answer === null ? "相关段落" : "出处";
+    cards.append(el("h3", "", heading));
     data.citations.forEach((c, i) => {
       const card = el("button", "card");
       card.type = "button";

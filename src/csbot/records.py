@@ -111,7 +111,9 @@ class Answer:
 
     ``outcome`` is ``confident`` (the answer), ``likely`` (``answer`` is shown, marked as
     uncertain) or ``not-covered`` (no ``answer``); ``confidence`` is the calibrated
-    probability behind it and ``confident`` means the first.
+    probability behind it and ``confident`` means the first. ``off_topic``: the off-topic
+    detector flagged the question (then ``not-covered``, and ``message`` says it is outside
+    the material).
 
     ``answer`` is verbatim from citation ``answer_citation`` (1-based rank), raw lines
     ``answer_lines``; ``highlights[i]`` are ``(start, end)`` offsets of matched question
@@ -131,6 +133,7 @@ class Answer:
     explain: dict[str, Any] | None = None
     confidence: float = 0.0  # the probability that ``answer`` is right (answer/confidence.py)
     outcome: str = "not-covered"  # confident | likely (the span, marked uncertain) | not-covered
+    off_topic: bool = False  # the off-topic detector flagged the question: no answer, and says so
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape every interface returns."""
@@ -145,6 +148,7 @@ class Answer:
             "answer_lines": list(self.answer_lines) if self.answer_lines else None,
             "highlights": [[list(span) for span in spans] for spans in self.highlights],
             "message": self.message,
+            "off_topic": self.off_topic,
         }
         if self.choice is not None:
             out["choice"] = copy.deepcopy(self.choice)  # answers are cached: no caller edits the original

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from csbot.answer import builder, confidence
-from csbot.answer.builder import NOT_COVERED
+from csbot.answer.builder import NOT_COVERED, OFF_TOPIC
 from csbot.answer.confidence import FEATURES as SIGNALS
 from csbot.answer.confidence import Calibration
 from csbot.answer.offtopic import FEATURES, OffTopicModel, detector_for
@@ -55,5 +55,10 @@ def test_a_question_the_detector_flags_gets_no_span(
     monkeypatch.setattr(builder, "detector_for", lambda model: flag_all)
     monkeypatch.setattr(OffTopicModel, "off_topic", lambda self, vector: True)
     answer = Assistant(fake_index).ask(question)
-    assert answer.outcome == "not-covered" and answer.answer is None and answer.message == NOT_COVERED
-    assert answer.citations  # related reading still offered
+    assert answer.outcome == "not-covered" and answer.answer is None
+    assert answer.off_topic and answer.message == OFF_TOPIC and answer.to_dict()["off_topic"] is True
+    assert answer.citations  # the nearest passages still offered, said to be likely unrelated
+    monkeypatch.setattr(OffTopicModel, "off_topic", lambda self, vector: False)
+    monkeypatch.setattr(confidence, "calibration_for", lambda model: None)  # the rule: not covered
+    missing = Assistant(fake_index).ask("考试报名费是多少钱?")
+    assert missing.outcome == "not-covered" and not missing.off_topic and missing.message == NOT_COVERED

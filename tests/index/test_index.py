@@ -159,6 +159,7 @@ def test_ask_returns_the_json_shape(fake_index: Settings) -> None:
         "answer_lines",
         "highlights",
         "message",
+        "off_topic",
         "confidence",
         "outcome",
     }

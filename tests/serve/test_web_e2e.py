@@ -165,6 +165,8 @@ def test_three_outcomes_look_different(server: str, browser) -> None:  # type: i
     none = _ask(page, "Python 的列表推导式怎么写?")
     assert none.get_attribute("data-outcome") == "not-covered"
     assert none.locator(".notfound").is_visible() and none.locator(".answer").count() == 0
+    assert "不在客户服务管理师学习资料的范围内" in none.locator(".notfound").inner_text()
+    assert "可能与问题无关" in none.locator(".cards h3").inner_text()  # off topic: said so
     page.screenshot(path=str(SHOTS / "outcomes.png"), full_page=True)
     page.close()
 

@@ -40,6 +40,10 @@ ITEM_SHARE = 0.5  # and the sentence that decides at least half as much
 NOT_COVERED = "没有找到有把握的答案：资料可能没有讲到这一点，也可能用了别的说法；下面是最接近的段落。"
 UNDECIDED = "资料不足以判断这道题的答案，下面是最相关的段落。"
 LIKELY = "这可能是答案，但不确定：问题的说法和资料不完全一样，请对照下面的出处核实。"
+OFF_TOPIC = (
+    "这个问题看起来不在客户服务管理师学习资料的范围内，资料里没有讲。"
+    "如果问的是课程内容，可以换个说法再问；下面是资料中最接近的段落，可能与问题无关。"
+)
 
 
 class Reader(Protocol):
@@ -125,12 +129,13 @@ class AnswerBuilder:
         top = hits[0] if hits else None
         extract, signals = self.candidate(query, hits)
         probability, outcome = assess(self.model, top, signals, mode)
-        if outcome is not Outcome.NOT_COVERED and mode == "hybrid" and self.off_topic(query):
+        flagged = mode == "hybrid" and self.off_topic(query)
+        if flagged:
             outcome = Outcome.NOT_COVERED  # no span for a question the detector finds off topic
         message = None
         if choice is not None and bank_rank is not None:
             # the question is an item of the material, answered there by its stored key
-            probability, outcome = 1.0, Outcome.CONFIDENT
+            probability, outcome, flagged = 1.0, Outcome.CONFIDENT, False
             extract = Pick(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
         elif exam is not None:
             choice, evidence_rank = self._from_evidence(exam, hits)
@@ -138,11 +143,11 @@ class AnswerBuilder:
             if not choice.suggested:
                 outcome, message = Outcome.NOT_COVERED, UNDECIDED
         if outcome is Outcome.NOT_COVERED:
-            message, extract = message or NOT_COVERED, None
+            message, extract = message or (OFF_TOPIC if flagged else NOT_COVERED), None
         elif outcome is Outcome.LIKELY:
             message = LIKELY
         shown = max(k or len(hits), extract.rank if extract else 0)
-        return self._answer(query, hits[:shown], probability, outcome, extract, message, choice)
+        return self._answer(query, hits[:shown], probability, outcome, extract, message, choice, flagged)
 
     def off_topic(self, query: Query) -> bool:
         """Whether the off-topic detector of the model (:mod:`csbot.answer.offtopic`) flags
@@ -195,6 +200,7 @@ class AnswerBuilder:
         extract: Pick | None,
         message: str | None,
         choice: Choice | None,
+        off_topic: bool = False,
     ) -> Answer:
         citations = tuple(_citation(r, h, self.documents) for r, h in enumerate(hits, start=1))
         answer_text = lines = None
@@ -215,6 +221,7 @@ class AnswerBuilder:
             choice=choice.to_dict() if choice is not None else None,
             confidence=probability,
             outcome=outcome.value,
+            off_topic=off_topic,
         )
 
     def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> Pick:

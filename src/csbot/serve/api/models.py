@@ -94,6 +94,7 @@ class AnswerOut(BaseModel):
     answer_lines: list[int] | None
     highlights: list[list[list[int]]]
     message: str | None
+    off_topic: bool = False
     choice: dict[str, Any] | None = None
     explain: dict[str, Any] | None = None
     resolved_question: str | None = None
