@@ -29,7 +29,9 @@ async function load(token) {
   const data = await res.json();
   sessionStorage.setItem("csbot-trainer", token);
   $("status").textContent = "";
-  $("summary").textContent = "问答记录里共有 " + data.logged + " 个问题。";
+  $("summary").textContent =
+    "问答记录里共有 " + data.logged + " 个问题。" +
+    (data.off_topic ? "其中 " + data.off_topic + " 个看起来与课程无关（如天气、编程），不算资料的缺口，没有列在下面。" : "");
   $("unanswered").replaceChildren(
     ...data.unanswered.map((g) => row([String(g.count), g.question, g.variants.filter((v) => v !== g.question).join(" / ")]))
   );

@@ -180,6 +180,26 @@ def test_two_servers_over_one_database_answer_and_log_every_question_once(pg_sto
             proc.wait(timeout=10)
 
 
+def test_the_postgres_log_counts_off_topic_questions_apart_and_adds_the_column(pg_store: Settings) -> None:
+    from csbot.serve.question_log_pg import PgQuestionLog
+
+    with psycopg.connect(pg_store.store, autocommit=True) as conn:  # a log from before the column
+        conn.execute("DROP TABLE IF EXISTS csbot.feedback, csbot.questions")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS csbot")
+        conn.execute(
+            "CREATE TABLE csbot.questions (id bigint PRIMARY KEY, asked_at timestamptz NOT NULL DEFAULT now(), "
+            "question text NOT NULL, confident boolean NOT NULL, top_doc text)"
+        )
+        conn.execute(
+            "INSERT INTO csbot.questions (id, question, confident) VALUES (1, '证书怎么查真伪', false)"
+        )
+    log = PgQuestionLog(pg_store.store)
+    log.record("明天北京天气怎么样", False, None, off_topic=True)
+    log.record("考试报名费多少钱?", False, None)
+    assert log.count() == 3 and log.off_topic() == 1
+    assert sorted(g.question for g in log.gaps()) == ["考试报名费多少钱?", "证书怎么查真伪"]
+
+
 def test_a_large_index_is_searched_in_postgres_with_the_same_rankings(pg_store: Settings) -> None:
     from csbot.search.retriever import Retriever
 

@@ -99,6 +99,25 @@ def test_question_log_groups_near_duplicates(tmp_path: Path) -> None:
     assert [g.question for g in groups] == ["考试报名费多少钱?", "证书怎么查真伪"]
 
 
+def test_off_topic_questions_are_counted_not_listed_as_gaps(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "q.sqlite3"
+    with sqlite3.connect(path) as old:  # a log written before the off_topic column existed
+        old.execute(
+            "CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL, "
+            "question TEXT NOT NULL, confident INTEGER NOT NULL, top_doc TEXT)"
+        )
+        old.execute("INSERT INTO questions (asked_at, question, confident) VALUES ('t', '证书怎么查真伪', 0)")
+    old.close()
+    log = QuestionLog(path)
+    log.record("明天北京天气怎么样", False, None, off_topic=True)
+    log.record("明天北京天气怎么样?", False, None, off_topic=True)
+    log.record("考试报名费多少钱?", False, None)
+    assert log.count() == 4 and log.off_topic() == 2
+    assert [g.question for g in log.gaps()] == ["证书怎么查真伪", "考试报名费多少钱?"]
+
+
 def test_concurrent_writes_lose_nothing(tmp_path: Path) -> None:
     log = QuestionLog(tmp_path / "q.sqlite3")
     ids: list[int] = []
@@ -142,7 +161,7 @@ def test_service_logs_questions_and_feedback(fake_index: Settings) -> None:
     columns = {
         row[1] for row in __import__("sqlite3").connect(log.path).execute("PRAGMA table_info(questions)")
     }
-    assert columns == {"id", "asked_at", "question", "confident", "top_doc"}  # no client data
+    assert columns == {"id", "asked_at", "question", "confident", "top_doc", "off_topic"}  # no client data
 
 
 def test_logging_can_be_turned_off(fake_index: Settings) -> None:
@@ -244,13 +263,19 @@ def test_gaps_cli_lists_unanswered_and_unhelpful(fake_index: Settings, monkeypat
     qid = log.record("考试报名费多少钱?", False, None)
     log.record("考试报名费多少钱", False, None)
     log.mark(qid, helpful=False, comment="没有答案")
+    log.record("Python 的列表推导式怎么写?", False, None, off_topic=True)
     monkeypatch.setattr(sys, "argv", ["csbot", "gaps", "--json"])
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code in (0, None)
     data = json.loads(capsys.readouterr().out)
-    assert data["unanswered"][0]["count"] == 2
-    assert data["not_helpful"][0]["comment"] == "没有答案"
+    assert data["unanswered"][0]["count"] == 2 and len(data["unanswered"]) == 1
+    assert data["not_helpful"][0]["comment"] == "没有答案" and data["off_topic"] == 1
+    monkeypatch.setattr(sys, "argv", ["csbot", "gaps"])
+    with pytest.raises(SystemExit):
+        main()
+    text = capsys.readouterr().out
+    assert "1 of them looked off topic" in text and "Python" not in text
 
 
 def test_gaps_and_answers_cannot_steer_the_terminal(fake_index: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -323,11 +323,15 @@ def gaps(
     groups, marks = log.gaps(limit), log.unhelpful(limit)
     if as_json:
         say_json(
-            {"unanswered": [g.__dict__ for g in groups], "not_helpful": [m.__dict__ for m in marks]},
+            {
+                "off_topic": log.off_topic(),
+                "unanswered": [g.__dict__ for g in groups],
+                "not_helpful": [m.__dict__ for m in marks],
+            },
             default=list,
         )
         return
-    print_gaps(log.count(), log.path, groups, marks)
+    print_gaps(log.count(), log.path, groups, marks, log.off_topic())
 
 
 @app.command()

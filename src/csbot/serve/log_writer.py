@@ -40,18 +40,20 @@ class LogWriter:
 
     def __init__(self, log: QuestionLog | PgQuestionLog, capacity: int = CAPACITY) -> None:
         self.log = log
-        self._queue: queue.Queue[tuple[int, str, bool, str | None] | None] = queue.Queue(capacity)
+        self._queue: queue.Queue[tuple[int, str, bool, str | None, bool] | None] = queue.Queue(capacity)
         self._lock = threading.Lock()
         self.written = self.failed = self.dropped = 0
         self.last_error = ""
         self._thread = threading.Thread(target=self._run, name="csbot-question-log", daemon=True)
         self._thread.start()
 
-    def record(self, question: str, confident: bool, top_doc: str | None) -> int | None:
+    def record(
+        self, question: str, confident: bool, top_doc: str | None, off_topic: bool = False
+    ) -> int | None:
         """Queue one answered question; its id for feedback, or None when the queue is full."""
         question_id = secrets.randbits(52) + 1
         try:
-            self._queue.put_nowait((question_id, question, confident, top_doc))
+            self._queue.put_nowait((question_id, question, confident, top_doc, off_topic))
         except queue.Full:
             with self._lock:
                 self.dropped += 1
@@ -101,8 +103,8 @@ class LogWriter:
             try:
                 if item is None:
                     return
-                question_id, question, confident, top_doc = item
-                self.log.record(question, confident, top_doc, question_id=question_id)
+                question_id, question, confident, top_doc, off_topic = item
+                self.log.record(question, confident, top_doc, question_id=question_id, off_topic=off_topic)
                 with self._lock:
                     self.written += 1
                     self.last_error = ""

@@ -1,7 +1,10 @@
 """The service's record of questions it answered, and students' marks on the answers.
 
 A SQLite file under the data directory (never in ``index/``): time, question, whether the
-answer was confident, the top document — no client address or other personal data. One
+answer was confident, the top document, whether the off-topic detector flagged the question —
+no client address or other personal data. Off-topic questions (the weather, code) are not
+something the material lacks: ``gaps`` leaves them out and :meth:`QuestionLog.off_topic`
+counts them. One
 connection per log, used under a lock, in WAL mode with ``synchronous=NORMAL`` (no fsync per
 answer; the file stays consistent, a power cut may lose the last few rows); other processes
 (a second worker, ``csbot gaps``) share the file through SQLite's own locking.
@@ -27,7 +30,8 @@ CREATE TABLE IF NOT EXISTS questions (
     asked_at TEXT NOT NULL,
     question TEXT NOT NULL,
     confident INTEGER NOT NULL,
-    top_doc TEXT
+    top_doc TEXT,
+    off_topic INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,6 +81,9 @@ class QuestionLog:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+                if "off_topic" not in columns:  # a log written before the column existed
+                    db.execute("ALTER TABLE questions ADD COLUMN off_topic INTEGER NOT NULL DEFAULT 0")
                 self._db = db
             with self._db:
                 yield self._db
@@ -88,13 +95,19 @@ class QuestionLog:
                 self._db = None
 
     def record(
-        self, question: str, confident: bool, top_doc: str | None, question_id: int | None = None
+        self,
+        question: str,
+        confident: bool,
+        top_doc: str | None,
+        question_id: int | None = None,
+        off_topic: bool = False,
     ) -> int:
         """Store one answered question; returns its id (for feedback), ``question_id`` when given."""
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO questions (id, asked_at, question, confident, top_doc) VALUES (?, ?, ?, ?, ?)",
-                (question_id, _now(), question, int(confident), top_doc),
+                "INSERT INTO questions (id, asked_at, question, confident, top_doc, off_topic) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (question_id, _now(), question, int(confident), top_doc, int(off_topic)),
             )
             return int(cur.lastrowid or 0)
 
@@ -117,14 +130,25 @@ class QuestionLog:
 
     def gaps(self, limit: int = 20) -> list[GapGroup]:
         """The most frequent questions without a confident answer, near-duplicates grouped
-        (same text after folding script, width, case and punctuation, or ≥ 80 % similar)."""
+        (same text after folding script, width, case and punctuation, or ≥ 80 % similar);
+        off-topic ones left out."""
         if not self.path.exists():
             return []
         with self._connect() as db:
             rows = [
-                r[0] for r in db.execute("SELECT question FROM questions WHERE confident = 0 ORDER BY id")
+                r[0]
+                for r in db.execute(
+                    "SELECT question FROM questions WHERE confident = 0 AND off_topic = 0 ORDER BY id"
+                )
             ]
         return group_gaps(rows, limit)
+
+    def off_topic(self) -> int:
+        """How many logged questions the off-topic detector flagged."""
+        if not self.path.exists():
+            return 0
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM questions WHERE off_topic = 1").fetchone()[0])
 
     def unhelpful(self, limit: int = 50) -> list[Unhelpful]:
         if not self.path.exists():

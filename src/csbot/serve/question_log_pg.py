@@ -1,7 +1,7 @@
 """The question log in the PostgreSQL store's database: one log every replica writes to.
 
 The same record as the SQLite log (:mod:`csbot.serve.question_log`): time, question, whether
-the answer was confident, the top document, and students' marks. Ids are chosen by the
+the answer was confident, the top document, whether it looked off topic, and students' marks. Ids are chosen by the
 writer (random, 52 bits), so replicas never collide; a connection pool serves the writer
 thread and the trainer's reads. Messages name the database, never the URI's credentials.
 """
@@ -18,7 +18,8 @@ SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS csbot;
 CREATE TABLE IF NOT EXISTS csbot.questions (
     id bigint PRIMARY KEY, asked_at timestamptz NOT NULL DEFAULT now(), question text NOT NULL,
-    confident boolean NOT NULL, top_doc text);
+    confident boolean NOT NULL, top_doc text, off_topic boolean NOT NULL DEFAULT false);
+ALTER TABLE csbot.questions ADD COLUMN IF NOT EXISTS off_topic boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS csbot.feedback (
     id bigserial PRIMARY KEY, question_id bigint NOT NULL REFERENCES csbot.questions(id),
     helpful boolean NOT NULL, comment text NOT NULL DEFAULT '', marked_at timestamptz NOT NULL DEFAULT now());
@@ -49,13 +50,18 @@ class PgQuestionLog:
         """Nothing of its own to close: the pool is the process's (``close_pools``)."""
 
     def record(
-        self, question: str, confident: bool, top_doc: str | None, question_id: int | None = None
+        self,
+        question: str,
+        confident: bool,
+        top_doc: str | None,
+        question_id: int | None = None,
+        off_topic: bool = False,
     ) -> int:
         with self._db().connection() as conn:
             row = conn.execute(
-                "INSERT INTO csbot.questions (id, question, confident, top_doc) "
-                "VALUES (COALESCE(%s, (random() * 4.5e15)::bigint + 1), %s, %s, %s) RETURNING id",
-                (question_id, question, confident, top_doc),
+                "INSERT INTO csbot.questions (id, question, confident, top_doc, off_topic) "
+                "VALUES (COALESCE(%s, (random() * 4.5e15)::bigint + 1), %s, %s, %s, %s) RETURNING id",
+                (question_id, question, confident, top_doc, off_topic),
             ).fetchone()
         return int(row[0])
 
@@ -76,9 +82,13 @@ class PgQuestionLog:
     def gaps(self, limit: int = 20) -> list[GapGroup]:
         with self._db().connection() as conn:
             rows = conn.execute(
-                "SELECT question FROM csbot.questions WHERE NOT confident ORDER BY asked_at, id"
+                "SELECT question FROM csbot.questions WHERE NOT confident AND NOT off_topic ORDER BY asked_at, id"
             ).fetchall()
         return group_gaps([r[0] for r in rows], limit)
+
+    def off_topic(self) -> int:
+        with self._db().connection() as conn:
+            return int(conn.execute("SELECT count(*) FROM csbot.questions WHERE off_topic").fetchone()[0])
 
     def unhelpful(self, limit: int = 50) -> list[Unhelpful]:
         with self._db().connection() as conn:

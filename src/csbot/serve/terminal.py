@@ -86,9 +86,13 @@ def print_answer(answer: Answer) -> None:
     say("")
 
 
-def print_gaps(count: int, path: Path | str, groups: list[GapGroup], marks: list[Unhelpful]) -> None:
+def print_gaps(
+    count: int, path: Path | str, groups: list[GapGroup], marks: list[Unhelpful], off_topic: int = 0
+) -> None:
     """What ``csbot gaps`` prints: the unanswered questions grouped, then the unhelpful marks."""
     say(f"{count} questions logged in {path}")
+    if off_topic:
+        say(f"{off_topic} of them looked off topic (nothing to do with the course): not listed below")
     say("\nMost asked without a confident answer:")
     for g in groups:
         others = [v for v in g.variants if v != g.question]

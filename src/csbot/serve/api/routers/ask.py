@@ -41,4 +41,4 @@ def _record(log: LogWriter | None, question: str, answer: Answer) -> int | None:
     if log is None:
         return None
     top = answer.citations[0].doc_id if answer.citations else None
-    return log.record(question, answer.confident, top)
+    return log.record(question, answer.confident, top, off_topic=answer.off_topic)

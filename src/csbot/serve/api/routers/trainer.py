@@ -49,6 +49,7 @@ def trainer_gaps(
     try:
         return {
             "logged": log.count(),
+            "off_topic": log.off_topic(),
             "unanswered": [asdict(g) for g in log.gaps(limit=50)],
             "not_helpful": [asdict(m) for m in log.unhelpful(limit=50)],
         }
