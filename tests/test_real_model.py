@@ -180,7 +180,7 @@ def test_coverage_agrees_with_the_labelled_pairs(assistant: Assistant) -> None:
     129 points, 459 pairs): measured gap precision 0.909 and recall 0.849, covered 0.375 and
     0.429 (the README's table; far from the issue's 0.90)."""
     from csbot.reports.cover_model import split_of
-    from csbot.reports.coverage_page import build, check_labels, load_labels
+    from csbot.reports.coverage_page import build, check_labels, label_intervals, load_labels
 
     report = build(assistant)
     assert report.cut_off is not None  # the fitted model decides, not the fallback rule
@@ -193,6 +193,13 @@ def test_coverage_agrees_with_the_labelled_pairs(assistant: Assistant) -> None:
     check = check_labels(report, test)
     assert check.gap_precision >= 0.85 and check.gap_recall >= 0.75
     assert check.covered_precision >= 0.25 and check.covered_recall >= 0.4
+    intervals = label_intervals(report, test)  # how far the figures could move by chance
+    for name, (low, high) in ((k, v) for k, v in intervals.items() if v is not None):
+        assert low <= getattr(check, name) <= high, name
+    assert (
+        intervals["covered_precision"]
+        and intervals["covered_precision"][1] - intervals["covered_precision"][0] > 0.2
+    )
     rows = {r.point.point: r for r in report.rows}
     assert rows["CTI技術及其功能"].gap  # only the syllabus names it
 

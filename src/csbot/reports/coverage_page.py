@@ -21,6 +21,7 @@ from typing import Any
 from csbot.answer.confidence import COVER_DENSE, COVER_OVERLAP
 from csbot.errors import CsbotError
 from csbot.reports.cover_model import CoverModel, features, fit, load, split_of, write
+from csbot.reports.intervals import LEVEL, interval
 from csbot.reports.syllabus import (
     REQUIREMENT_KINDS,
     CoverageRow,
@@ -298,9 +299,44 @@ def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> st
     )
 
 
+def label_intervals(report: Report, labels: list[CoverLabel]) -> dict[str, tuple[float, float] | None]:
+    """The :data:`~csbot.reports.intervals.LEVEL` intervals of :func:`check_labels`'s four
+    figures, by a bootstrap over the points (a point's pairs are drawn together)."""
+    said = [(label, label.doc_id in report.rows[label.point_no - 1].material) for label in labels]
+    gold_gap: dict[int, bool] = {}
+    for label in labels:
+        gold_gap[label.point_no] = gold_gap.get(label.point_no, True) and not label.covers
+    gaps = [(i, gold, report.rows[i - 1].gap) for i, gold in gold_gap.items()]
+
+    def pair_point(pair: tuple[CoverLabel, bool]) -> str:
+        return str(pair[0].point_no)
+
+    def gap_point(gap: tuple[int, bool, bool]) -> str:
+        return str(gap[0])
+
+    return {
+        "covered_precision": interval([p for p in said if p[1]], lambda p: p[0].covers, pair_point),
+        "covered_recall": interval([p for p in said if p[0].covers], lambda p: p[1], pair_point),
+        "gap_precision": interval([g for g in gaps if g[2]], lambda g: g[1], gap_point),
+        "gap_recall": interval([g for g in gaps if g[1]], lambda g: g[2], gap_point),
+    }
+
+
 def check_split(report: Report, labels: list[CoverLabel]) -> list[str]:
-    """:func:`check_labels` on the ``dev`` points, the ``test`` points and all of them."""
+    """:func:`check_labels` on the ``dev`` points, the ``test`` points and all of them, each
+    with :func:`label_intervals`."""
     by_split: dict[str, list[CoverLabel]] = {"dev": [], "test": []}
     for label in labels:
         by_split[split_of(report.rows[label.point_no - 1].point.point)].append(label)
-    return [f"{name:4} {check_labels(report, rows)}" for name, rows in (*by_split.items(), ("all", labels))]
+    out = []
+    for name, rows in (*by_split.items(), ("all", labels)):
+        said = [
+            f"{key.replace('_', ' ')} {iv[0]:.2f}–{iv[1]:.2f}"
+            for key, iv in label_intervals(report, rows).items()
+            if iv
+        ]
+        out += [
+            f"{name:4} {check_labels(report, rows)}",
+            f"     {LEVEL:.0%} intervals (bootstrap over points): {', '.join(said) or '–'}",
+        ]
+    return out

@@ -13,34 +13,34 @@ sharply by counting the questions that moved each way than by comparing their in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 RESAMPLES = 1000
 LEVEL = 0.95
 SEED = 0
 
 
-class _Asked(Protocol):  # what an outcome needs for clustering: its question's group or id
-    @property
-    def question(self) -> Any: ...
+def wording_group(outcome: Any) -> str:
+    """An eval outcome's cluster: its question's wording group, or the question alone."""
+    return str(outcome.question.group or f"id:{outcome.question.qid}")
 
 
-def clusters(results: Sequence[_Asked]) -> list[list[Any]]:
-    """The results by wording group (a question without a group is its own cluster), in
-    first-seen order."""
+def clusters(results: Sequence[Any], key: Callable[[Any], str] = wording_group) -> list[list[Any]]:
+    """The results by ``key`` (by default the wording group), in first-seen order."""
     by_key: dict[str, list[Any]] = {}
     for o in results:
-        key = o.question.group or f"id:{o.question.qid}"
-        by_key.setdefault(key, []).append(o)
+        by_key.setdefault(key(o), []).append(o)
     return list(by_key.values())
 
 
-def interval(results: Sequence[_Asked], success: Callable[[Any], bool]) -> tuple[float, float] | None:
+def interval(
+    results: Sequence[Any], success: Callable[[Any], bool], key: Callable[[Any], str] = wording_group
+) -> tuple[float, float] | None:
     """The :data:`LEVEL` percentile interval of the share of ``results`` for which
-    ``success`` holds, by the cluster bootstrap; None without results."""
+    ``success`` holds, by the cluster bootstrap over ``key``; None without results."""
     import numpy as np
 
-    groups = clusters(results)
+    groups = clusters(results, key)
     if not groups:
         return None
     hits = np.array([sum(1 for o in g if success(o)) for g in groups], dtype=np.float64)
