@@ -196,10 +196,6 @@ def test_coverage_agrees_with_the_labelled_pairs(assistant: Assistant) -> None:
     intervals = label_intervals(report, test)  # how far the figures could move by chance
     for name, (low, high) in ((k, v) for k, v in intervals.items() if v is not None):
         assert low <= getattr(check, name) <= high, name
-    assert (
-        intervals["covered_precision"]
-        and intervals["covered_precision"][1] - intervals["covered_precision"][0] > 0.2
-    )
     rows = {r.point.point: r for r in report.rows}
     assert rows["CTI技術及其功能"].gap  # only the syllabus names it
 
