@@ -221,6 +221,17 @@ def summarise(results: list[Outcome]) -> dict[str, Any]:
         ],
         "wrongly_answered": [o.question.qid for o in results if o.question.evidence is None and o.answered],
         "paths": paths(results),
+        # the ids each failure list is judged over, for a question-by-question comparison
+        # (csbot eval --compare, :mod:`csbot.reports.compare`)
+        "asked": {
+            "answerable": [o.question.qid for o in results if o.question.evidence is not None],
+            "spans": [
+                o.question.qid
+                for o in results
+                if o.question.evidence is not None and o.question.choice is None
+            ],
+            "unanswerable": [o.question.qid for o in results if o.question.evidence is None],
+        },
     }
 
 

@@ -212,17 +212,26 @@ def evaluate(
         "eval/questions.jsonl"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    compare: Annotated[
+        Path | None,
+        typer.Option(help="A saved `csbot eval --json`: say which questions moved since, per split."),
+    ] = None,
 ) -> None:
     """Measure retrieval, answers, confidence and consistency per split, mode and kind."""
+    from csbot.reports.compare import format_moved, load_report, moved
     from csbot.reports.evaluation import format_report, load_questions, run_eval
     from csbot.serve.assistant import Assistant
 
+    before = load_report(compare) if compare is not None else None  # a bad file fails first
     questions = load_questions(file)
     report = run_eval(Assistant(_settings()), questions)
+    changes = moved(before, report) if before is not None else None
     if as_json:
-        say_json(report, indent=2)
+        say_json(report | ({"compared": changes} if changes is not None else {}), indent=2)
     else:
         say(format_report(report))
+        if changes is not None and compare is not None:
+            say("\n" + format_moved(changes, compare.name))
 
 
 @app.command()
