@@ -222,16 +222,13 @@ def evaluate(
     from csbot.reports.evaluation import format_report, load_questions, run_eval
     from csbot.serve.assistant import Assistant
 
-    before = load_report(compare) if compare is not None else None  # a bad file fails first
-    questions = load_questions(file)
-    report = run_eval(Assistant(_settings()), questions)
-    changes = moved(before, report) if before is not None else None
+    before = load_report(compare) if compare else None  # a bad file fails before the long run
+    report = run_eval(Assistant(_settings()), load_questions(file))
+    changes = moved(before, report) if before else None
     if as_json:
-        say_json(report | ({"compared": changes} if changes is not None else {}), indent=2)
-    else:
-        say(format_report(report))
-        if changes is not None and compare is not None:
-            say("\n" + format_moved(changes, compare.name))
+        say_json(report | ({"compared": changes} if changes else {}), indent=2)
+        return
+    say(format_report(report) + (f"\n\n{format_moved(changes, compare.name)}" if changes and compare else ""))
 
 
 @app.command()
