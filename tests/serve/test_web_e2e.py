@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -285,5 +286,6 @@ def test_coverage_report_is_there_in_chinese_and_the_trainer_page(server: str, b
     trainer.locator("#result").wait_for(state="visible", timeout=10_000)
     assert "考试报名费多少钱" in trainer.locator("#unanswered").inner_text()
     assert "Python" not in trainer.locator("#unanswered").inner_text()  # off topic: counted, not a gap
-    trainer.locator("#summary", has_text="1 个看起来与课程无关").wait_for(timeout=10_000)
+    # the tests before asked it too (one server for the module): counted, however many times
+    trainer.locator("#summary", has_text=re.compile(r"其中 \d+ 个看起来与课程无关")).wait_for(timeout=10_000)
     trainer.screenshot(path=str(SHOTS / "trainer.png"), full_page=True)
