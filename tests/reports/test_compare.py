@@ -25,7 +25,7 @@ def _report(misses: list[str], span_misses: list[str], wrong: list[str]) -> dict
     }
     return {
         "questions": 6,
-        "splits": {"dev": {"hybrid": per_mode}, "test": {"hybrid": copy.deepcopy(per_mode)}},
+        "splits": {name: {"hybrid": copy.deepcopy(per_mode)} for name in ("dev", "test", "all")},
     }
 
 
@@ -46,8 +46,9 @@ def test_questions_that_moved_are_counted_each_way_and_dev_ones_named() -> None:
     assert dev["answer holds evidence"] == {"questions": 3, "better": [], "worse": ["v3"]}
     assert dev["no span for an unanswerable question"]["better"] == ["n1"]
     text = format_moved(changes, "before.json")
-    assert "| test | hit@1 | 4 | 1 | 1 | 1.000 |" in text
-    assert "dev, hit@1: better v1; worse v3" in text and "test, hit@1" not in text  # test ids unread
+    assert "| test | hit@1 | 4 | 1 | 1 | 1.000 |" in text and "| all | hit@1 | 4 | 1 | 1 | 1.000 |" in text
+    assert "dev, hit@1: better v1; worse v3" in text
+    assert "test, hit@1" not in text and "all, hit@1" not in text  # only dev ids are named
 
 
 def test_a_file_that_is_not_a_saved_report_is_a_one_line_error(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ comparison), not by their figures: for hit@1, answer holds evidence and spans sh
 questions the material does not answer, how many questions moved each way, and the exact
 two-sided sign test on those that moved (McNemar's test: under "no difference" a moved
 question is equally likely to have moved either way). The ``dev`` questions that moved are
-named (tune on ``dev``); for ``test`` only the counts are given.
+named (tune on ``dev``); for ``test`` and ``all`` (the split a batch of ``eval/unseen/`` is
+read by) only the counts are given.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def moved(before: dict[str, Any], after: dict[str, Any], mode: str = "hybrid") -
     is left out)."""
     out: dict[str, Any] = {}
     for split, per_mode in after["splits"].items():
-        if split == "all" or mode not in per_mode or mode not in before["splits"].get(split, {}):
+        if mode not in per_mode or mode not in before["splits"].get(split, {}):
             continue
         now, then = per_mode[mode], before["splits"][split][mode]
         figures = {}
