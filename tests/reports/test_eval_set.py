@@ -49,7 +49,8 @@ def test_every_evidence_string_is_in_a_passage() -> None:
 
 
 def test_eval_scores_each_mode_and_names_the_misses(fake_index) -> None:  # type: ignore[no-untyped-def]
-    from csbot.reports.evaluation import EvalQuestion, format_report, run_eval
+    from csbot.reports.eval_tables import format_report
+    from csbot.reports.evaluation import EvalQuestion, run_eval
     from csbot.serve.assistant import Assistant
 
     questions = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from csbot.reports.evaluation import EvalQuestion, Outcome, format_report, summarise
+from csbot.reports.eval_tables import format_report
+from csbot.reports.evaluation import EvalQuestion, Outcome, summarise
 from csbot.reports.intervals import clusters, interval
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from csbot.answer.confidence import Signals
 from csbot.errors import CsbotError
 from csbot.records import Answer
-from csbot.reports.intervals import LEVEL, interval
+from csbot.reports.intervals import interval
 from csbot.search.adapter import fold_of
 from csbot.search.retriever import MODES, Mode
 from csbot.serve.assistant import SIGNAL_DEPTH, Assistant
@@ -31,11 +31,6 @@ SPLITS = ("dev", "test")
 STUDENT_VOICE = ("paraphrase", "student", "student-traditional", "student-english")
 UNANSWERABLE = ("off-topic", "not-covered")
 BINS = 10  # equal-width probability bins for the expected calibration error
-INTERVAL_NAMES = {
-    "hit@1": "hit@1",
-    "span": "answer holds evidence",
-    "not_covered_no_span": "not covered without span",
-}
 
 
 @dataclass(frozen=True)
@@ -128,6 +123,27 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """The outcomes each figure is judged over, in the order asked: the answerable ones, those
+    of them answered by a span (exam questions aside), the ones the material does not answer,
+    and those of them on topic (``missing``)."""
+
+    answerable: list[Outcome]
+    spans: list[Outcome]
+    unanswerable: list[Outcome]
+    missing: list[Outcome]
+
+    @classmethod
+    def of(cls, results: list[Outcome]) -> Judged:
+        answerable = [o for o in results if o.question.evidence is not None]
+        unanswerable = [o for o in results if o.question.evidence is None]
+        spans = [o for o in answerable if o.question.choice is None]
+        return cls(
+            answerable, spans, unanswerable, [o for o in unanswerable if o.question.kind != "off-topic"]
+        )
+
+
+@dataclass(frozen=True)
 class Example:
     question: EvalQuestion
     signals: Signals
@@ -206,44 +222,34 @@ def summarise(results: list[Outcome]) -> dict[str, Any]:
     by_kind: dict[str, list[Outcome]] = defaultdict(list)
     for o in results:
         by_kind[o.question.kind].append(o)
+    judged = Judged.of(results)
     return {
         "overall": _figures(results),
         "student_voice": _figures([o for o in results if o.question.kind in STUDENT_VOICE]),
         "by_kind": {k: _figures(v) for k, v in sorted(by_kind.items())},
         "calibration": calibration(results),
         "consistency": consistency(results),
-        "intervals": intervals(results),
-        "misses": [o.question.qid for o in results if o.question.evidence is not None and o.rank != 1],
-        "span_misses": [
-            o.question.qid
-            for o in results
-            if o.question.evidence is not None and o.question.choice is None and not o.span_found
-        ],
-        "wrongly_answered": [o.question.qid for o in results if o.question.evidence is None and o.answered],
+        "intervals": intervals(judged),
+        "misses": [o.question.qid for o in judged.answerable if o.rank != 1],
+        "span_misses": [o.question.qid for o in judged.spans if not o.span_found],
+        "wrongly_answered": [o.question.qid for o in judged.unanswerable if o.answered],
         "paths": paths(results),
         # the ids each failure list is judged over, for a question-by-question comparison
         # (csbot eval --compare, :mod:`csbot.reports.compare`)
         "asked": {
-            "answerable": [o.question.qid for o in results if o.question.evidence is not None],
-            "spans": [
-                o.question.qid
-                for o in results
-                if o.question.evidence is not None and o.question.choice is None
-            ],
-            "unanswerable": [o.question.qid for o in results if o.question.evidence is None],
+            name: [o.question.qid for o in getattr(judged, name)]
+            for name in ("answerable", "spans", "unanswerable")
         },
     }
 
 
-def intervals(results: list[Outcome]) -> dict[str, tuple[float, float] | None]:
+def intervals(judged: Judged) -> dict[str, tuple[float, float] | None]:
     """Bootstrap intervals (:mod:`csbot.reports.intervals`) of hit@1, answer holds evidence
     and not covered without a span."""
-    answerable = [o for o in results if o.question.evidence is not None]
-    missing = [o for o in results if o.question.evidence is None and o.question.kind != "off-topic"]
     return {
-        "hit@1": interval(answerable, lambda o: o.rank == 1),
-        "span": interval([o for o in answerable if o.question.choice is None], lambda o: o.span_found),
-        "not_covered_no_span": interval(missing, lambda o: not o.answered),
+        "hit@1": interval(judged.answerable, lambda o: o.rank == 1),
+        "span": interval(judged.spans, lambda o: o.span_found),
+        "not_covered_no_span": interval(judged.missing, lambda o: not o.answered),
     }
 
 
@@ -254,9 +260,7 @@ def paths(results: list[Outcome]) -> dict[str, int]:
     out = dict.fromkeys(
         ("shown_right", "withheld_right", "shown_wrong", "withheld_wrong", "lower", "absent"), 0
     )
-    for o in results:
-        if o.question.evidence is None or o.question.choice is not None:
-            continue
+    for o in Judged.of(results).spans:
         if o.rank is None:
             key = "absent"
         elif o.rank > 1:
@@ -272,11 +276,10 @@ def paths(results: list[Outcome]) -> dict[str, int]:
 
 
 def _figures(results: list[Outcome]) -> dict[str, Any]:
-    answerable = [o for o in results if o.question.evidence is not None]
-    spans = [o for o in answerable if o.question.choice is None]
+    judged = Judged.of(results)
+    answerable, spans, missing = judged.answerable, judged.spans, judged.missing
     exam = [o for o in answerable if o.question.choice is not None]
     off = [o for o in results if o.question.kind == "off-topic"]
-    missing = [o for o in results if o.question.evidence is None and o.question.kind != "off-topic"]
     out: dict[str, Any] = {"n": len(results), "answerable": len(answerable)}
     for k in KS:
         out[f"hit@{k}"] = _share([o.rank is not None and o.rank <= k for o in answerable])
@@ -328,71 +331,3 @@ def consistency(results: list[Outcome]) -> dict[str, Any]:
             groups[o.question.group].append(o)
     whole = [g for g in groups.values() if len(g) > 1 and all(o.question.evidence is not None for o in g)]
     return {"groups": len(whole), "consistent": _share([all(o.span_found for o in g) for g in whole])}
-
-
-def _f(value: Any) -> str:
-    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def format_report(report: dict[str, Any]) -> str:
-    """The figures as Markdown tables (the ones in the README)."""
-    rows: list[str] = []
-    for split, per_mode in report["splits"].items():
-        rows += [
-            f"## {split}",
-            "",
-            "| mode | hit@1 | hit@3 | MRR | span has evidence | student-voice span | answerable confident "
-            "| off-topic no span | not-covered not confident | exam right (wrong) | consistency | Brier | ECE |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for mode, data in per_mode.items():
-            o, sv, cal, con = data["overall"], data["student_voice"], data["calibration"], data["consistency"]
-            rows.append(
-                f"| {mode} | {_f(o['hit@1'])} | {_f(o['hit@3'])} | {_f(o['mrr'])} | {_f(o['span'])} "
-                f"| {_f(sv['span'])} | {_f(o['confident'])} | {_f(o['off_topic_no_span'])} "
-                f"| {_f(o['not_covered_not_confident'])} | {_f(o['exam_right'])} ({o['exam_wrong']}) "
-                f"| {_f(con['consistent'])} ({con['groups']}) | {_f(cal['brier'])} | {_f(cal['ece'])} |"
-            )
-        hybrid = per_mode.get("hybrid")
-        if hybrid:
-            said = [
-                f"{INTERVAL_NAMES[k]} {iv[0]:.3f}–{iv[1]:.3f}" for k, iv in hybrid["intervals"].items() if iv
-            ]
-            rows += [
-                "",
-                f"hybrid, {LEVEL:.0%} intervals (bootstrap over wording groups): {', '.join(said) or '–'}",
-                "",
-                "hybrid by kind:",
-                "",
-                "| kind | n | hit@1 | hit@3 | span | answered | not confident |",
-            ]
-            rows.append("|---|---|---|---|---|---|---|")
-            for kind, s in hybrid["by_kind"].items():
-                unanswerable = s["answerable"] == 0
-                rows.append(
-                    f"| {kind} | {s['n']} | {_f(s['hit@1'])} | {_f(s['hit@3'])} | {_f(s['span'])} "
-                    f"| {_f(s['answered'])} | "
-                    + (
-                        _f(s["not_covered_not_confident"] if kind != "off-topic" else s["off_topic_no_span"])
-                        if unanswerable
-                        else "–"
-                    )
-                    + " |"
-                )
-            w = hybrid["paths"]
-            rows += [
-                "",
-                f"hybrid, answerable questions (exam aside): right passage first {sum(w.values()) - w['lower'] - w['absent']}"
-                f" (its span right and shown {w['shown_right']}, right but withheld {w['withheld_right']}, wrong and shown"
-                f" {w['shown_wrong']}, wrong and withheld {w['withheld_wrong']}); cited lower {w['lower']}; not cited {w['absent']}",
-            ]
-            if split != "test":  # tune on dev only: the test split's individual misses stay unread
-                rows += [
-                    "",
-                    f"hybrid misses at rank 1: {', '.join(hybrid['misses']) or 'none'}",
-                    f"hybrid answers without the evidence: {', '.join(hybrid['span_misses']) or 'none'}",
-                    f"hybrid spans shown for unanswerable questions: {', '.join(hybrid['wrongly_answered']) or 'none'}",
-                ]
-        rows.append("")
-    rows.append(f"{report['questions']} questions")
-    return "\n".join(rows)

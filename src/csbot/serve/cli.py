@@ -219,7 +219,8 @@ def evaluate(
 ) -> None:
     """Measure retrieval, answers, confidence and consistency per split, mode and kind."""
     from csbot.reports.compare import format_moved, load_report, moved
-    from csbot.reports.evaluation import format_report, load_questions, run_eval
+    from csbot.reports.eval_tables import format_report
+    from csbot.reports.evaluation import load_questions, run_eval
     from csbot.serve.assistant import Assistant
 
     before = load_report(compare) if compare else None  # a bad file fails before the long run
