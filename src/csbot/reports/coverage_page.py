@@ -246,27 +246,41 @@ def load_labels(path: Path, points: int, doc_ids: set[str]) -> list[CoverLabel]:
     return out
 
 
+@dataclass(frozen=True)
+class Judged:
+    """One labelled pair (covered?) or point (a gap?), and what the report says of it."""
+
+    point_no: int
+    gold: bool
+    said: bool
+
+    def point(self) -> str:  # the bootstrap's cluster: a point's pairs are drawn together
+        return str(self.point_no)
+
+
+def judged(report: Report, labels: list[CoverLabel]) -> tuple[list[Judged], list[Judged]]:
+    """The labelled pairs and the labelled points (a point is labelled a gap when no
+    document covers it), each with what the report says."""
+    pairs = [
+        Judged(lb.point_no, lb.covers, lb.doc_id in report.rows[lb.point_no - 1].material) for lb in labels
+    ]
+    gold_gap: dict[int, bool] = {}
+    for pair in pairs:
+        gold_gap[pair.point_no] = gold_gap.get(pair.point_no, True) and not pair.gold
+    return pairs, [Judged(i, gold, report.rows[i - 1].gap) for i, gold in gold_gap.items()]
+
+
 def check_labels(report: Report, labels: list[CoverLabel]) -> LabelCheck:
     """Compare with ``labels`` (``eval/coverage_labels.jsonl``: point_no 1-based in
     syllabus order, doc_id, covers). A point is labelled a gap when no document covers it."""
-    tp = fp = fn = 0
-    gold_gap: dict[int, bool] = {}
-    for label in labels:
-        i, doc, gold = label.point_no, label.doc_id, label.covers
-        said = doc in report.rows[i - 1].material
-        tp, fp, fn = tp + (gold and said), fp + (said and not gold), fn + (gold and not said)
-        gold_gap[i] = gold_gap.get(i, True) and not gold
-    said_gap = {i: report.rows[i - 1].gap for i in gold_gap}
-    gtp = sum(gold_gap[i] and said_gap[i] for i in gold_gap)
-    gfp = sum(said_gap[i] and not gold_gap[i] for i in gold_gap)
-    gfn = sum(gold_gap[i] and not said_gap[i] for i in gold_gap)
+    pairs, points = judged(report, labels)
 
-    def share(a: int, b: int) -> float:
-        return round(a / (a + b), 3) if a + b else 0.0
+    def precision_recall(items: list[Judged]) -> tuple[float, float]:
+        tp = sum(j.gold and j.said for j in items)
+        fp, fn = sum(j.said and not j.gold for j in items), sum(j.gold and not j.said for j in items)
+        return (round(tp / (tp + fp), 3) if tp + fp else 0.0), (round(tp / (tp + fn), 3) if tp + fn else 0.0)
 
-    return LabelCheck(
-        len(labels), share(tp, fp), share(tp, fn), len(gold_gap), share(gtp, gfp), share(gtp, gfn)
-    )
+    return LabelCheck(len(labels), *precision_recall(pairs), len(points), *precision_recall(points))
 
 
 def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> str:
@@ -302,23 +316,12 @@ def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> st
 def label_intervals(report: Report, labels: list[CoverLabel]) -> dict[str, tuple[float, float] | None]:
     """The :data:`~csbot.reports.intervals.LEVEL` intervals of :func:`check_labels`'s four
     figures, by a bootstrap over the points (a point's pairs are drawn together)."""
-    said = [(label, label.doc_id in report.rows[label.point_no - 1].material) for label in labels]
-    gold_gap: dict[int, bool] = {}
-    for label in labels:
-        gold_gap[label.point_no] = gold_gap.get(label.point_no, True) and not label.covers
-    gaps = [(i, gold, report.rows[i - 1].gap) for i, gold in gold_gap.items()]
-
-    def pair_point(pair: tuple[CoverLabel, bool]) -> str:
-        return str(pair[0].point_no)
-
-    def gap_point(gap: tuple[int, bool, bool]) -> str:
-        return str(gap[0])
-
+    pairs, points = judged(report, labels)
     return {
-        "covered_precision": interval([p for p in said if p[1]], lambda p: p[0].covers, pair_point),
-        "covered_recall": interval([p for p in said if p[0].covers], lambda p: p[1], pair_point),
-        "gap_precision": interval([g for g in gaps if g[2]], lambda g: g[1], gap_point),
-        "gap_recall": interval([g for g in gaps if g[1]], lambda g: g[2], gap_point),
+        "covered_precision": interval([j for j in pairs if j.said], lambda j: j.gold, Judged.point),
+        "covered_recall": interval([j for j in pairs if j.gold], lambda j: j.said, Judged.point),
+        "gap_precision": interval([j for j in points if j.said], lambda j: j.gold, Judged.point),
+        "gap_recall": interval([j for j in points if j.gold], lambda j: j.said, Judged.point),
     }
 
 
