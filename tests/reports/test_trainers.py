@@ -355,3 +355,46 @@ def test_a_short_trainer_token_is_refused() -> None:
 
     with pytest.raises(SettingsError, match="CSBOT_TRAINER_TOKEN must be at least 12"):
         load_settings(env={"CSBOT_TRAINER_TOKEN": "1234"})
+
+
+def test_coverage_check_scores_another_reader(
+    fake_index: Settings, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from csbot.serve.cli import main
+
+    def write(name: str, rows: list[tuple[int, str, bool]]) -> Path:
+        path = tmp_path / name
+        lines = [json.dumps({"point_no": n, "doc_id": d, "covers": c}) for n, d, c in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    b, l3 = "basics-notes", "l3-lecture-notes"
+    gold = write("gold.jsonl", [(1, b, True), (1, l3, False), (2, b, False), (2, l3, False), (3, b, True)])
+    reader = write(
+        "reader.jsonl", [(1, b, True), (1, l3, True), (2, b, False), (2, l3, False), (3, b, False)]
+    )
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["csbot", "coverage", "--out", str(tmp_path / "out"), *args])
+        with pytest.raises(SystemExit) as done:
+            main()
+        out = capsys.readouterr()
+        return int(done.value.code or 0), out.out, out.err
+
+    code, out, _ = run("--check", str(gold), "--reader", str(reader))
+    assert code == 0
+    # covered: the reader says 1/basics (right) and 1/l3 (wrong), misses 3/basics; the reader's
+    # gaps are points 2 (right) and 3 (wrong)
+    assert (
+        "reader all  against 5 labelled pairs: covered precision 0.500 recall 0.500; "
+        "over 3 points: gap precision 0.500 recall 1.000"
+    ) in out
+    short = write("short.jsonl", [(1, b, True)])
+    code, _, err = run("--check", str(gold), "--reader", str(short))
+    assert (
+        code == 1 and "the reader's labels lack 4 of the 5 labelled pairs" in err and "Traceback" not in err
+    )
+    code, _, err = run("--reader", str(reader))
+    assert code == 1 and "--reader needs --check" in err

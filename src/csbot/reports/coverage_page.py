@@ -258,22 +258,49 @@ class Judged:
         return str(self.point_no)
 
 
-def judged(report: Report, labels: list[CoverLabel]) -> tuple[list[Judged], list[Judged]]:
-    """The labelled pairs and the labelled points (a point is labelled a gap when no
-    document covers it), each with what the report says."""
-    pairs = [
-        Judged(lb.point_no, lb.covers, lb.doc_id in report.rows[lb.point_no - 1].material) for lb in labels
-    ]
-    gold_gap: dict[int, bool] = {}
+def _gaps(pairs: list[Judged]) -> dict[int, bool]:
+    """For each point of ``pairs``, whether no labelled document covers it."""
+    gap: dict[int, bool] = {}
     for pair in pairs:
-        gold_gap[pair.point_no] = gold_gap.get(pair.point_no, True) and not pair.gold
-    return pairs, [Judged(i, gold, report.rows[i - 1].gap) for i, gold in gold_gap.items()]
+        gap[pair.point_no] = gap.get(pair.point_no, True) and not pair.gold
+    return gap
 
 
-def check_labels(report: Report, labels: list[CoverLabel]) -> LabelCheck:
+def reader_says(labels: list[CoverLabel], reader: list[CoverLabel]) -> dict[tuple[int, str], bool]:
+    """Another reader's covers? by (point_no, doc_id); a one-line error unless it labels every
+    pair of ``labels``."""
+    says = {(lb.point_no, lb.doc_id): lb.covers for lb in reader}
+    missing = sum((lb.point_no, lb.doc_id) not in says for lb in labels)
+    if missing:
+        raise CsbotError(f"the reader's labels lack {missing} of the {len(labels)} labelled pairs")
+    return says
+
+
+def judged(
+    report: Report, labels: list[CoverLabel], reader: list[CoverLabel] | None = None
+) -> tuple[list[Judged], list[Judged]]:
+    """The labelled pairs and the labelled points (a point is labelled a gap when no
+    document covers it), each with what the report says — or, given ``reader``, what
+    another reader's labels of the same pairs say (how far people agree)."""
+    if reader is None:
+        pairs = [
+            Judged(lb.point_no, lb.covers, lb.doc_id in report.rows[lb.point_no - 1].material)
+            for lb in labels
+        ]
+        return pairs, [Judged(i, gold, report.rows[i - 1].gap) for i, gold in _gaps(pairs).items()]
+    says = reader_says(labels, reader)
+    pairs = [Judged(lb.point_no, lb.covers, says[(lb.point_no, lb.doc_id)]) for lb in labels]
+    said_gap = _gaps([Judged(j.point_no, j.said, j.said) for j in pairs])
+    return pairs, [Judged(i, gold, said_gap[i]) for i, gold in _gaps(pairs).items()]
+
+
+def check_labels(
+    report: Report, labels: list[CoverLabel], reader: list[CoverLabel] | None = None
+) -> LabelCheck:
     """Compare with ``labels`` (``eval/coverage_labels.jsonl``: point_no 1-based in
-    syllabus order, doc_id, covers). A point is labelled a gap when no document covers it."""
-    pairs, points = judged(report, labels)
+    syllabus order, doc_id, covers) what the report says, or ``reader`` (:func:`judged`).
+    A point is labelled a gap when no document covers it."""
+    pairs, points = judged(report, labels, reader)
 
     def precision_recall(items: list[Judged]) -> tuple[float, float]:
         tp = sum(j.gold and j.said for j in items)
@@ -313,10 +340,12 @@ def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> st
     )
 
 
-def label_intervals(report: Report, labels: list[CoverLabel]) -> dict[str, tuple[float, float] | None]:
+def label_intervals(
+    report: Report, labels: list[CoverLabel], reader: list[CoverLabel] | None = None
+) -> dict[str, tuple[float, float] | None]:
     """The :data:`~csbot.reports.intervals.LEVEL` intervals of :func:`check_labels`'s four
     figures, by a bootstrap over the points (a point's pairs are drawn together)."""
-    pairs, points = judged(report, labels)
+    pairs, points = judged(report, labels, reader)
     return {
         "covered_precision": interval([j for j in pairs if j.said], lambda j: j.gold, Judged.point),
         "covered_recall": interval([j for j in pairs if j.gold], lambda j: j.said, Judged.point),
@@ -325,9 +354,11 @@ def label_intervals(report: Report, labels: list[CoverLabel]) -> dict[str, tuple
     }
 
 
-def check_split(report: Report, labels: list[CoverLabel]) -> list[str]:
+def check_split(
+    report: Report, labels: list[CoverLabel], reader: list[CoverLabel] | None = None
+) -> list[str]:
     """:func:`check_labels` on the ``dev`` points, the ``test`` points and all of them, each
-    with :func:`label_intervals`."""
+    with :func:`label_intervals` (of the report, or of ``reader``: :func:`judged`)."""
     by_split: dict[str, list[CoverLabel]] = {"dev": [], "test": []}
     for label in labels:
         by_split[split_of(report.rows[label.point_no - 1].point.point)].append(label)
@@ -335,11 +366,11 @@ def check_split(report: Report, labels: list[CoverLabel]) -> list[str]:
     for name, rows in (*by_split.items(), ("all", labels)):
         said = [
             f"{key.replace('_', ' ')} {iv[0]:.2f}–{iv[1]:.2f}"
-            for key, iv in label_intervals(report, rows).items()
+            for key, iv in label_intervals(report, rows, reader).items()
             if iv
         ]
         out += [
-            f"{name:4} {check_labels(report, rows)}",
+            f"{name:4} {check_labels(report, rows, reader)}",
             f"     {LEVEL:.0%} intervals (bootstrap over points): {', '.join(said) or '–'}",
         ]
     return out

@@ -136,14 +136,8 @@ def serve(
 
     settings = _settings()  # also sets the environment defaults that worker processes inherit
     if workers > 1:
-        uvicorn.run(
-            "csbot.serve.api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-        )
+        target = "csbot.serve.api.app:create_app"
+        uvicorn.run(target, factory=True, host=host, port=port, workers=workers, log_level="warning")
     else:
         from csbot.serve.api.app import create_app
 
@@ -281,6 +275,9 @@ def coverage_report(
         Path | None,
         typer.Option(help="Labelled (point, document, covers?) pairs to measure the report against."),
     ] = None,
+    reader: Annotated[
+        Path | None, typer.Option(help="With --check: another reader's labels of those pairs, scored alike.")
+    ] = None,
     fit: Annotated[
         Path | None, typer.Option(help="First fit the cover model on the dev points of these labels.")
     ] = None,
@@ -296,15 +293,15 @@ def coverage_report(
     settings = _settings()
     out = out or settings.reports_dir
     assistant = Assistant(settings)
-    points = len(page.load_syllabus(settings.corpus_dir))
-
-    def labels(path: Path) -> list[page.CoverLabel]:
-        return page.load_labels(path, points, set(assistant.documents))
-
-    checked = labels(check) if check is not None else None  # a bad file refused before anything is written
+    known = (len(page.load_syllabus(settings.corpus_dir)), set(assistant.documents))
+    if reader is not None and check is None:
+        raise CsbotError("--reader needs --check: the labels the reader is scored against")
+    checked = page.load_labels(check, *known) if check is not None else None  # refused before writing
+    other = page.load_labels(reader, *known) if reader is not None else None
+    page.reader_says(checked or [], other or [])  # a reader lacking pairs refused before writing
     if fit is not None:
         with resources.as_file(resources.files("csbot.data").joinpath(COVER_FILE)) as path:
-            say(page.fit_labels(assistant, labels(fit), path))
+            say(page.fit_labels(assistant, page.load_labels(fit, *known), path))
     report = page.build(assistant)
     out.mkdir(parents=True, exist_ok=True)
     (out / "coverage.html").write_text(report.html(settings.web_dir / page.CSS_FILE), encoding="utf-8")
@@ -313,6 +310,8 @@ def coverage_report(
     say(f"{len(report.rows)} points; {len(report.rows) - len(gaps)} covered, {len(gaps)} gaps -> {out}")
     for line in page.check_split(report, checked) if checked is not None else []:
         say(line)
+    for line in page.check_split(report, checked, other) if checked is not None and other else []:
+        say(f"reader {line}")
     for g in gaps:
         say(f"  gap: {g}")
 
