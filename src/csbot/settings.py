@@ -12,6 +12,8 @@ from typing import Any, get_type_hints
 from csbot.errors import SettingsError
 
 DEFAULT_MODEL = "multilingual-e5-small"
+# The optional stronger model (csbot.embed.gemma): better answers, some 70 ms a question.
+GEMMA_MODEL = "embeddinggemma-300m"
 FUSIONS = ("convex", "rrf")
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -19,6 +21,7 @@ FALSE_WORDS = ("0", "false", "no", "off")
 # Query/passage prefixes of models we know; any other model gets none unless configured.
 KNOWN_PREFIXES: dict[str, tuple[str, str]] = {
     "multilingual-e5-small": ("query: ", "passage: "),
+    GEMMA_MODEL: ("task: search result | query: ", "title: none | text: "),
     "intfloat/multilingual-e5-small": ("query: ", "passage: "),
     "intfloat/multilingual-e5-base": ("query: ", "passage: "),
     "BAAI/bge-small-zh-v1.5": ("为这个句子生成表示以用于检索相关文章：", ""),

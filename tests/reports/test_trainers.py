@@ -383,6 +383,8 @@ def test_coverage_check_scores_another_reader(
         out = capsys.readouterr()
         return int(done.value.code or 0), out.out, out.err
 
+    code, out, _ = run("--check", str(gold))  # the report alone
+    assert code == 0 and "all  against 5 labelled pairs" in out and "reader" not in out
     code, out, _ = run("--check", str(gold), "--reader", str(reader))
     assert code == 0
     # covered: the reader says 1/basics (right) and 1/l3 (wrong), misses 3/basics; the reader's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from csbot.embed.base import FAKE_MODEL, Embedder
 from csbot.errors import ModelError
-from csbot.settings import DEFAULT_MODEL, Settings
+from csbot.settings import DEFAULT_MODEL, GEMMA_MODEL, Settings
 
 # A question is some twenty tokens: two threads embed it in 7.8 ms p50 against 10.1 ms for
 # one on this project's 2-core machine (the vectors are bit-identical); more threads would
@@ -49,9 +49,16 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
         )
     from csbot.embed.transformer import SentenceTransformerEmbedder
 
+    where = settings.model  # a sentence-transformers name or path
+    if settings.model == GEMMA_MODEL:
+        from csbot.embed.gemma import INSTALL_HINT, gemma_dir
+
+        where = str(gemma_dir(settings))
+        if not (gemma_dir(settings) / "modules.json").exists():
+            raise ModelError(f"{GEMMA_MODEL} is not prepared at {where}; run `{INSTALL_HINT}`")
     return SentenceTransformerEmbedder(
         settings.model,
-        settings.model,
+        where,
         settings.query_prefix,
         settings.passage_prefix,
         settings.show_progress,

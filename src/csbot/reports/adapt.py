@@ -31,7 +31,7 @@ import numpy as np
 from csbot.errors import CsbotError
 from csbot.reports.evaluation import EvalQuestion, contains_evidence
 from csbot.search.adapter import FOLDS, QueryAdapter, fold_of
-from csbot.search.retriever import CSLS_WEIGHT, Retriever
+from csbot.search.retriever import Retriever
 
 RANK = 8
 WEIGHT_DECAY = 0.1
@@ -80,7 +80,7 @@ def unit_vectors(retriever: Retriever) -> np.ndarray:
 
 
 def fit_map(
-    examples: Sequence[Labelled], units: np.ndarray, owner: np.ndarray, hubness: np.ndarray
+    examples: Sequence[Labelled], units: np.ndarray, owner: np.ndarray, penalty: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(down, up)`` of the map fitted on ``examples`` (see the module docstring)."""
     import torch
@@ -88,7 +88,7 @@ def fit_map(
     generator = torch.Generator().manual_seed(SEED)
     dim = units.shape[1]
     x = torch.tensor(np.stack([e.vector for e in examples]))
-    u, hub = torch.tensor(units), torch.tensor(hubness.astype(np.float32))
+    u, hub = torch.tensor(units), torch.tensor(penalty.astype(np.float32))
     owners = torch.tensor(owner.astype(np.int64))
     gold = torch.stack([torch.isin(owners, torch.tensor(e.gold)) for e in examples])
     down = torch.zeros(dim, RANK, requires_grad=True)
@@ -97,7 +97,7 @@ def fit_map(
     for _ in range(EPOCHS):
         q = x + x @ down @ up
         q = q / q.norm(dim=1, keepdim=True)
-        s = (q @ u.T - CSLS_WEIGHT * hub) / TEMPERATURE
+        s = (q @ u.T - hub) / TEMPERATURE
         loss = (torch.logsumexp(s, 1) - torch.logsumexp(s.masked_fill(~gold, -1e9), 1)).mean()
         loss = loss + WEIGHT_DECAY * (down @ up).pow(2).sum()
         optimiser.zero_grad()
@@ -110,7 +110,7 @@ def dense_top1(
     examples: Sequence[Labelled],
     units: np.ndarray,
     owner: np.ndarray,
-    hubness: np.ndarray,
+    penalty: np.ndarray,
     adapter: QueryAdapter | None,
 ) -> float:
     """The share of ``examples`` whose best unit (dense search alone) belongs to a gold
@@ -120,7 +120,7 @@ def dense_top1(
         v = e.vector[None, :]
         if adapter is not None:
             v = adapter.apply(v, e.fold)
-        best = int(np.argmax(v[0] @ units.T - CSLS_WEIGHT * hubness))
+        best = int(np.argmax(v[0] @ units.T - penalty))
         right += int(owner[best]) in e.gold
     return round(right / len(examples), 3) if examples else 0.0
 
@@ -132,9 +132,10 @@ def fit_adapter(retriever: Retriever, questions: Sequence[EvalQuestion], model: 
     if len(examples) < 2 * FOLDS:
         raise CsbotError(f"{len(examples)} labelled questions are too few to fit the query adapter")
     units, owner = unit_vectors(retriever), retriever.index.units[:, 0]
-    hubness = retriever.index.hubness.astype(np.float32)
-    maps = [fit_map(examples, units, owner, hubness)]
-    maps += [fit_map([e for e in examples if e.fold != k], units, owner, hubness) for k in range(FOLDS)]
+    # each unit's CSLS term, weighted as the search weighs it for this model
+    penalty = (retriever.csls_weight * retriever.index.hubness).astype(np.float32)
+    maps = [fit_map(examples, units, owner, penalty)]
+    maps += [fit_map([e for e in examples if e.fold != k], units, owner, penalty) for k in range(FOLDS)]
     down = np.stack([d for d, _ in maps]).astype(np.float32)
     up = (STRENGTH * np.stack([u for _, u in maps])).astype(np.float32)
     settings = {
@@ -146,7 +147,7 @@ def fit_adapter(retriever: Retriever, questions: Sequence[EvalQuestion], model: 
     }
     adapter = QueryAdapter(model, down, up, {"trained_on": len(examples), **settings})
     figures = {
-        "dense_hit1_out_of_fold": dense_top1(examples, units, owner, hubness, adapter),
-        "dense_hit1_without": dense_top1(examples, units, owner, hubness, None),
+        "dense_hit1_out_of_fold": dense_top1(examples, units, owner, penalty, adapter),
+        "dense_hit1_without": dense_top1(examples, units, owner, penalty, None),
     }
     return replace(adapter, report={**adapter.report, **figures})

@@ -19,7 +19,7 @@ from csbot.ingest.corpus import load_corpus
 from csbot.records import Answer, Hit
 from csbot.search.adapter import adapter_for
 from csbot.search.query import Query
-from csbot.search.retriever import Mode, Retriever
+from csbot.search.retriever import CSLS_WEIGHT, CSLS_WEIGHTS, Mode, Retriever
 from csbot.settings import Settings
 from csbot.text.normalise import is_blank
 
@@ -48,6 +48,7 @@ class Assistant:
             settings.fusion,
             settings.bm25_weight,
             adapter,
+            CSLS_WEIGHTS.get(settings.model, CSLS_WEIGHT),
         )
         self.corpus = load_corpus(settings.corpus_dir)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
