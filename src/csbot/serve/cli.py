@@ -298,7 +298,8 @@ def coverage_report(
         raise CsbotError("--reader needs --check: the labels the reader is scored against")
     checked = page.load_labels(check, *known) if check is not None else None  # refused before writing
     other = page.load_labels(reader, *known) if reader is not None else None
-    page.reader_says(checked or [], other) if other is not None else None  # lacking pairs: refused now
+    if other is not None:  # a reader lacking pairs is refused before anything is written
+        page.reader_says(checked or [], other)
     if fit is not None:
         with resources.as_file(resources.files("csbot.data").joinpath(COVER_FILE)) as path:
             say(page.fit_labels(assistant, page.load_labels(fit, *known), path))
