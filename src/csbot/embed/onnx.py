@@ -1,37 +1,40 @@
-"""The default model run by ONNX Runtime: what answering uses, without torch."""
+"""A prepared model run by ONNX Runtime: what answering uses, without torch."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from csbot.embed.base import Kind
 from csbot.embed.prepare import ONNX_FILE
 from csbot.errors import ModelError
-from csbot.settings import DEFAULT_MODEL
 
 
-class OnnxE5Embedder:
-    """The prepared default model run by ONNX Runtime: no torch at question time.
+class OnnxEmbedder:
+    """A prepared model run by ONNX Runtime: no torch at question time.
 
     ``csbot model prepare`` exports the sentence-transformers model (mean pooling and L2
     normalisation included) to ONNX with int8 weights (:data:`ONNX_FILE`); this runs it with
     ``onnxruntime`` and the Rust ``tokenizers`` library: about 3 ms per question on a CPU with
     VNNI and 8–10 ms on one without (AVX2 only), against 19 ms for torch; vectors within
     cosine 0.99 of sentence-transformers' (a slow test checks), and the same to the bit for
-    any number of threads.
+    any number of threads. EmbeddingGemma runs the same way from its float export
+    (``onnx_file``, :mod:`csbot.embed.gemma`).
     """
 
     def __init__(
         self,
         location: str,
+        model_id: str,
         query_prefix: str,
         passage_prefix: str,
         show_progress: bool = False,
         threads: int = 1,
+        onnx_file: str = ONNX_FILE,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -43,7 +46,7 @@ class OnnxE5Embedder:
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
             self._session = ort.InferenceSession(
-                str(Path(location, ONNX_FILE)), options, providers=["CPUExecutionProvider"]
+                str(Path(location, onnx_file)), options, providers=["CPUExecutionProvider"]
             )
             self._tokenizer = Tokenizer.from_file(str(Path(location, "tokenizer.json")))
         except Exception as exc:  # onnxruntime, tokenizers and json raise many kinds
@@ -51,9 +54,9 @@ class OnnxE5Embedder:
                 f"cannot load the prepared model at {location} ({type(exc).__name__}); "
                 "run `csbot model prepare --force`"
             ) from exc
-        self.max_length = min(512, int(config["max_position_embeddings"]) - 2)
+        self.max_length = _max_length(Path(location), config)
         self._tokenizer.enable_truncation(self.max_length)
-        self.model_id = DEFAULT_MODEL
+        self.model_id = model_id
         self.dim = int(config["hidden_size"])
         self.prefixes = {"query": query_prefix, "passage": passage_prefix}
         self.show_progress = show_progress
@@ -76,3 +79,16 @@ class OnnxE5Embedder:
             }
             vectors[row] = self._session.run(None, feeds)[0][0]
         return vectors
+
+
+def _max_length(location: Path, config: dict[str, Any]) -> int:
+    """The tokens a text is cut to, as sentence-transformers cuts them: the model's
+    ``max_seq_length`` when its ``sentence_bert_config.json`` sets one (EmbeddingGemma: 2048),
+    else 512 within the position table (e5: 512)."""
+    try:
+        st_config = json.loads((location / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        st_config = {}
+    if isinstance(st_config.get("max_seq_length"), int):
+        return int(st_config["max_seq_length"])
+    return min(512, int(config["max_position_embeddings"]) - 2)

@@ -155,10 +155,6 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
     the float model ≥ 0.995 on the development questions) and make a question about 2.5×
     cheaper on this CPU: the quantized weights fit in its cache.
     """
-    # Over 60 lines on purpose: export, quantize and check share the probe tensors and the
-    # temporary float file; split up, the pieces would only pass them to each other.
-    import warnings
-
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
@@ -178,22 +174,9 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
     )
     ids = torch.tensor([e.ids for e in probe])
     mask = torch.tensor([e.attention_mask for e in probe])
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
     with tempfile.TemporaryDirectory(dir=out_file.parent) as tmp:
         float_file = Path(tmp) / "model-float.onnx"
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
-            torch.onnx.export(
-                pooled,
-                (ids, mask),
-                str(float_file),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["embedding"],
-                dynamic_axes={**axes, "embedding": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-            expected = pooled(ids, mask).numpy()
+        expected = trace_to_onnx(pooled, ids, mask, float_file)
         root = logging.getLogger()
         level = root.level
         root.setLevel(logging.ERROR)  # quantize_dynamic advises pre-processing on the root logger
@@ -210,19 +193,44 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
             )
         finally:
             root.setLevel(level)
-    _check_against(out_file, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}, expected)
+    check_against(out_file, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}, expected)
 
 
-def _check_against(onnx_file: Path, feeds: dict[str, Any], expected: Any) -> None:
+def trace_to_onnx(module: Any, ids: Any, mask: Any, out_file: Path) -> Any:
+    """Trace ``module`` (token ids and attention mask in, one vector per text out) into the
+    ONNX file ``out_file``, batch and length dynamic; return its vectors for the probe."""
+    import warnings
+
+    import torch
+
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
+        torch.onnx.export(
+            module,
+            (ids, mask),
+            str(out_file),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+        return module(ids, mask).numpy()
+
+
+def check_against(
+    onnx_file: Path, feeds: dict[str, Any], expected: Any, min_cosine: float = MIN_COSINE
+) -> None:
     """Raise :class:`ModelError` unless the ONNX model's vectors for ``feeds`` stay within
-    :data:`MIN_COSINE` of ``expected`` (the float model's)."""
+    ``min_cosine`` of ``expected`` (the float model's)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     got = session.run(None, feeds)[0]
     cosine = float((got * expected).sum(axis=1).min())
-    if cosine < MIN_COSINE:
-        raise ModelError(f"the int8 ONNX model strays from the float model (cosine {cosine:.4f})")
+    if cosine < min_cosine:
+        raise ModelError(f"the ONNX model {onnx_file.name} strays from the torch model (cosine {cosine:.4f})")
 
 
 def prepare_default_model(settings: Settings, force: bool = False) -> Path:
