@@ -12,7 +12,7 @@ from typing import Any, get_type_hints
 from csbot.errors import SettingsError
 
 DEFAULT_MODEL = "multilingual-e5-small"
-# The optional stronger model (csbot.embed.gemma): better answers, some 70 ms a question.
+# The optional stronger model (csbot.embed.gemma): better answers, some 45 ms a question.
 GEMMA_MODEL = "embeddinggemma-300m"
 FUSIONS = ("convex", "rrf")
 TRUE_WORDS = ("1", "true", "yes", "on")

@@ -47,7 +47,6 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
 
         return HashEmbedder()
     if settings.model == DEFAULT_MODEL:
-        from csbot.embed.onnx import OnnxEmbedder
         from csbot.embed.prepare import ONNX_FILE, prepare_default_model, prepared_model_dir
 
         location = prepared_model_dir(settings)
@@ -58,41 +57,38 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
                 f"the embedding model is not prepared at {location}; run `csbot model prepare` "
                 "(or `make index`)"
             )
-        return OnnxEmbedder(
-            str(location),
-            DEFAULT_MODEL,
-            settings.query_prefix,
-            settings.passage_prefix,
-            settings.show_progress,
-            threads,
-        )
-    from csbot.embed.transformer import SentenceTransformerEmbedder
-
+        return _onnx(settings, location, ONNX_FILE, threads)
     where = settings.model  # a sentence-transformers name or path
     if settings.model == GEMMA_MODEL:
         from csbot.embed.gemma import INSTALL_HINT, gemma_dir, is_prepared
+        from csbot.embed.gemma import ONNX_FILE as GEMMA_ONNX
 
         where = str(gemma_dir(settings))
         if not is_prepared(settings):
             raise ModelError(f"{GEMMA_MODEL} is not prepared at {where}; run `{INSTALL_HINT}`")
-        from csbot.embed.gemma import ONNX_FILE as GEMMA_ONNX
-
         if Path(where, GEMMA_ONNX).exists():  # exported when prepared; without it, torch
-            from csbot.embed.onnx import OnnxEmbedder
+            return _onnx(settings, Path(where), GEMMA_ONNX, threads)
+    from csbot.embed.transformer import SentenceTransformerEmbedder
 
-            return OnnxEmbedder(
-                where,
-                GEMMA_MODEL,
-                settings.query_prefix,
-                settings.passage_prefix,
-                settings.show_progress,
-                threads,
-                onnx_file=GEMMA_ONNX,
-            )
     return SentenceTransformerEmbedder(
         settings.model,
         where,
         settings.query_prefix,
         settings.passage_prefix,
         settings.show_progress,
+    )
+
+
+def _onnx(settings: Settings, location: Path, onnx_file: str, threads: int) -> Embedder:
+    """The prepared model ``settings.model`` at ``location``, run by ONNX Runtime."""
+    from csbot.embed.onnx import OnnxEmbedder
+
+    return OnnxEmbedder(
+        str(location),
+        settings.model,
+        settings.query_prefix,
+        settings.passage_prefix,
+        settings.show_progress,
+        threads,
+        onnx_file=onnx_file,
     )

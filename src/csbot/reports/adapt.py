@@ -88,7 +88,7 @@ def fit_map(
     generator = torch.Generator().manual_seed(SEED)
     dim = units.shape[1]
     x = torch.tensor(np.stack([e.vector for e in examples]))
-    u, hub = torch.tensor(units), torch.tensor(penalty.astype(np.float32))
+    u, csls = torch.tensor(units), torch.tensor(penalty.astype(np.float32))
     owners = torch.tensor(owner.astype(np.int64))
     gold = torch.stack([torch.isin(owners, torch.tensor(e.gold)) for e in examples])
     down = torch.zeros(dim, RANK, requires_grad=True)
@@ -97,7 +97,7 @@ def fit_map(
     for _ in range(EPOCHS):
         q = x + x @ down @ up
         q = q / q.norm(dim=1, keepdim=True)
-        s = (q @ u.T - hub) / TEMPERATURE
+        s = (q @ u.T - csls) / TEMPERATURE
         loss = (torch.logsumexp(s, 1) - torch.logsumexp(s.masked_fill(~gold, -1e9), 1)).mean()
         loss = loss + WEIGHT_DECAY * (down @ up).pow(2).sum()
         optimiser.zero_grad()
