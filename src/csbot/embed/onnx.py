@@ -35,6 +35,7 @@ class OnnxEmbedder:
         show_progress: bool = False,
         threads: int = 1,
         onnx_file: str = ONNX_FILE,
+        ranking_file: str | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -42,12 +43,19 @@ class OnnxEmbedder:
         try:
             config = json.loads(Path(location, "config.json").read_text(encoding="utf-8"))
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads  # 0: one per core (index builds)
+            # 0: one per core (index builds); with a ranking side, a question's two networks
+            # run side by side on one thread each
+            options.intra_op_num_threads = 1 if ranking_file is not None and threads > 0 else threads
             options.inter_op_num_threads = 1
+            if ranking_file is not None:  # two networks side by side: no thread may spin idle
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
-            self._session = ort.InferenceSession(
-                str(Path(location, onnx_file)), options, providers=["CPUExecutionProvider"]
-            )
+            sessions = {
+                name: ort.InferenceSession(
+                    str(Path(location, name)), options, providers=["CPUExecutionProvider"]
+                )
+                for name in {onnx_file, ranking_file or onnx_file}
+            }
             self._tokenizer = Tokenizer.from_file(str(Path(location, "tokenizer.json")))
         except Exception as exc:  # onnxruntime, tokenizers and json raise many kinds
             raise ModelError(
@@ -58,13 +66,33 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.max_length)
         self.model_id = model_id
         self.dim = int(config["hidden_size"])
-        self.prefixes = {"query": query_prefix, "passage": passage_prefix}
+        self.prefixes = {"query": query_prefix, "passage": passage_prefix, "ranking": query_prefix}
+        # the network that orders passages for a question (csbot.embed.query_encoder), if any
+        self.ranking_side = ranking_file is not None
+        self._pool: Any = None
+        self._sessions = {
+            "query": sessions[onnx_file],
+            "passage": sessions[onnx_file],
+            "ranking": sessions[ranking_file or onnx_file],
+        }
         self.show_progress = show_progress
+
+    def embed_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A question's query vector and ranking vector (1 × d each), the two networks run at
+        once on two threads (ONNX Runtime releases the GIL): one after the other they cost
+        10 ms a question, side by side 5 (``make bench``)."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="csbot-embed")
+        query = self._pool.submit(self.embed_batch, [text], "query")
+        ranking = self._pool.submit(self.embed_batch, [text], "ranking")
+        return query.result(), ranking.result()
 
     def embed_batch(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         """One text per run: the int8 model quantizes activations per tensor, so in a padded
         batch a text's vector would depend on the texts beside it."""
-        prefix = self.prefixes[kind]
+        prefix, session = self.prefixes[kind], self._sessions[kind]
         items: Iterable[str] = texts
         if self.show_progress and len(texts) > 1:
             from tqdm import tqdm
@@ -77,7 +105,7 @@ class OnnxEmbedder:
                 "input_ids": np.array([encoded.ids], dtype=np.int64),
                 "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
             }
-            vectors[row] = self._session.run(None, feeds)[0][0]
+            vectors[row] = session.run(None, feeds)[0][0]
         return vectors
 
 

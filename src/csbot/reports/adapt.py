@@ -64,7 +64,7 @@ def labelled(retriever: Retriever, questions: Sequence[EvalQuestion]) -> list[La
         gold = tuple(i for i, p in enumerate(passages) if contains_evidence(p.text, q.evidence))
         if not gold or not query.retrieval:
             continue
-        vector = retriever.query_vector(query.retrieval)[0]
+        vector = retriever.ranking_vector(query.retrieval)[0]
         out.append(Labelled(q.qid, vector, gold, fold_of(q.qid, q.group)))
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -82,7 +83,14 @@ class Retriever:
         self.held_out: int | None = None
         # Students ask the same questions again (the exam items especially): the query
         # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
-        self.query_vector = lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+        self.query_vector: Callable[[str], np.ndarray] = lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+        # A model with a ranking side taught by a stronger one (csbot.embed.query_encoder)
+        # orders the passages by that vector; the others by the query vector itself.
+        self.ranks_apart = bool(getattr(embedder, "ranking_side", False))
+        self.ranking_vector: Callable[[str], np.ndarray] = self.query_vector
+        if self.ranks_apart:  # both vectors of a question at once (OnnxEmbedder.embed_question)
+            both = lru_cache(maxsize=QUERY_CACHE)(self._embed_both)
+            self.query_vector, self.ranking_vector = (lambda t: both(t)[0]), (lambda t: both(t)[1])
 
     def analyse(self, question: str) -> Query:
         """The question read once for every stage (:func:`csbot.search.query.analyse`)."""
@@ -134,31 +142,38 @@ class Retriever:
 
     def _embed_query(self, text: str) -> np.ndarray:
         """The model's vector of ``text`` as a query (1 × d), before any adapter."""
-        vector = np.ascontiguousarray(
-            self.embedder.embed_batch([to_simplified(text)], kind="query"), dtype=np.float32
-        )
-        vector.flags.writeable = False
-        return vector
+        return _frozen(self.embedder.embed_batch([to_simplified(text)], kind="query"))
+
+    def _embed_both(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query vector and the ranking vector of ``text``, with a model that has both."""
+        query, ranking = self.embedder.embed_question(to_simplified(text))  # type: ignore[attr-defined]
+        return _frozen(query), _frozen(ranking)
 
     def dense(self, query: Query, adapted: bool = True) -> Ranked:
         """Passages by the cosine of their closest vector: the whole passage or one of its
         sentence windows (``units``), whichever is nearer the question.
 
-        With a query adapter the passages are ordered by the adapted question's vector, while
-        each passage's closest unit and cosine (the span hint and the confidence signals)
-        stay those of the model's own vector: the map is fitted to rank passages, not to
-        measure how near a sentence is. ``adapted=False`` searches without the map."""
+        With a query adapter the passages are ordered by the adapted question's vector (the
+        adapter maps the ranking vector: the taught question side's, where the model has
+        one), while each passage's closest unit and cosine (the span hint and the confidence
+        signals) stay those of the model's own query vector: the map and the taught side
+        are fitted to rank passages, not to measure how near a sentence is.
+        ``adapted=False`` searches by the model's own vector alone (a trainer's syllabus
+        point is the material's wording, not a student's)."""
         if not query.retrieval:
             return Ranked([], {})
         vector = self.query_vector(query.retrieval)
         depth = min(len(self.index.units), DENSE_DEPTH)
         sims, idx = self.index.vectors.search(vector, depth)
         ids, best, spans, cosines = self._nearest(sims[0], idx[0])
-        if self.adapter is None or not adapted:
+        if not adapted or (self.adapter is None and not self.ranks_apart):
             return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines)
+        ranking = self.ranking_vector(query.retrieval)
+        if self.adapter is not None:
+            ranking = self.adapter.apply(ranking, self.held_out)
         # a second search of one vector (FAISS runs a search of two rows on OpenMP threads,
-        # which fight the model's threads: warm ask p50 +2 ms): the adapted order
-        sims, idx = self.index.vectors.search(self.adapter.apply(vector, self.held_out), depth)
+        # which fight the model's threads: warm ask p50 +2 ms): the ranking order
+        sims, idx = self.index.vectors.search(ranking, depth)
         ids, best, _, _ = self._nearest(sims[0], idx[0])
         return Ranked(
             ids,
@@ -264,3 +279,10 @@ class _Clock:
         if self.sink is not None:
             self.sink[name] = round((now - self.last) * 1000, 3)
         self.last = now
+
+
+def _frozen(vector: np.ndarray) -> np.ndarray:
+    """A remembered vector as a read-only float32 row block (the caches hand out the same one)."""
+    out = np.ascontiguousarray(vector, dtype=np.float32)
+    out.flags.writeable = False
+    return out
