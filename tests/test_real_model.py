@@ -237,3 +237,30 @@ def test_answering_loads_neither_torch_nor_transformers(real: Settings) -> None:
     }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"  # a cold `csbot ask` pays for ONNX Runtime only
+
+
+def test_the_ranking_side_is_the_taught_network_run_beside_the_models_own(
+    real: Settings, assistant: Assistant
+) -> None:
+    """A question's two vectors: e5's own (the same as its query vector) and the ranking
+    side's, which is the float network with the shipped LoRA merged, in int8 (cosine ≥ 0.97)."""
+    import torch
+    from tokenizers import Tokenizer
+
+    from csbot.embed.prepare import RANKING_MIN_COSINE, _with_pooling, prepared_model_dir
+    from csbot.embed.query_encoder import merged_model
+
+    embedder = assistant.embedder
+    assert getattr(embedder, "ranking_side", False) and assistant.retriever.ranks_apart
+    questions = ["顾客投诉了怎么办", "客戶服務有咩特性", "What is a career anchor?"]
+    location = prepared_model_dir(real)
+    pooled = _with_pooling(merged_model(location, DEFAULT_MODEL))
+    tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+    for text in questions:
+        query, ranking = embedder.embed_question(text)  # type: ignore[attr-defined]
+        assert np.array_equal(query, embedder.embed_batch([text], "query"))
+        assert float(query[0] @ ranking[0]) < 0.9  # another network, not a copy
+        encoded = tokenizer.encode("query: " + text)
+        with torch.inference_mode():
+            reference = pooled(torch.tensor([encoded.ids]), torch.tensor([encoded.attention_mask])).numpy()[0]
+        assert float(ranking[0] @ reference) >= RANKING_MIN_COSINE
