@@ -40,7 +40,7 @@ model-gemma: $(STAMP)
 
 # The question side's LoRA, taught by EmbeddingGemma (README: The question side). It ships in
 # src/csbot/data/; after refitting it, run make index and csbot calibrate.
-distil: model model-gemma
+distil: index model-gemma
 	$(BIN)/python -m csbot.reports.distil
 
 index: model
