@@ -15,7 +15,7 @@ from csbot.embed.factory import make_embedder
 from csbot.index.build import build_index
 from csbot.reports import bench_scaling
 from csbot.reports.evaluation import load_questions
-from csbot.serve.assistant import Assistant
+from csbot.serve.assistant import ANSWER_CACHE, Assistant
 from csbot.settings import load_settings, quiet_offline_env
 
 ROUNDS = 2  # the question set twice: ≥ 100 timed questions per mode
@@ -43,8 +43,10 @@ def main() -> None:
     unique = list(dict.fromkeys(questions))
     for mode in ("hybrid", "bm25"):
         assistant.ask("预热问题:客户服务", mode=mode)  # warm-up: jieba, OpenCC
-        # "asked again" is answered from the assistant's answer cache
-        for label, batch in (("first time", unique), ("asked again", questions)):
+        # "asked again": the questions the answer cache still holds (the last ANSWER_CACHE
+        # asked), asked again — the whole set twice would sweep a cache smaller than it
+        again = unique[-ANSWER_CACHE:] * ROUNDS
+        for label, batch in (("first time", unique), ("asked again", again)):
             times = []
             for q in batch:
                 t = time.perf_counter()
