@@ -7,9 +7,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-# "ranking": a question's vector for ordering passages, where the model has a question side
-# of its own for that (csbot.embed.query_encoder); any other embedder gives its "query" vector.
-Kind = Literal["query", "passage", "ranking"]
+Kind = Literal["query", "passage"]
 FAKE_MODEL = "fake"
 
 

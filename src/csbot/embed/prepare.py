@@ -266,7 +266,7 @@ def export_query_side(model_dir: Path, out_file: Path) -> None:
 
 
 def _ensure_query_side(model_dir: Path) -> None:
-    """Export the question side for the shipped LoRA unless it is there; an export made for
+    """Export the ranking side for the shipped LoRA unless it is there; an export made for
     another LoRA is removed."""
     name = query_onnx_name(DEFAULT_MODEL)
     if name is None or (model_dir / name).exists():

@@ -32,7 +32,7 @@ class SentenceTransformerEmbedder:
             ) from exc
         self.model_id = model_id
         self.dim = int(self._model.get_embedding_dimension() or 0)
-        self.prefixes = {"query": query_prefix, "passage": passage_prefix, "ranking": query_prefix}
+        self.prefixes = {"query": query_prefix, "passage": passage_prefix}
         self.show_progress = show_progress
 
     def embed_batch(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:

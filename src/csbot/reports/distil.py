@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -144,9 +146,10 @@ def distil(
     config: DistilConfig | None = None,
     cache: Path | None = None,
 ) -> dict[str, object]:
-    """Fit and ship the question-side LoRA of the default model; return its report."""
+    """Fit and ship the ranking side's LoRA of the default model; return its report."""
     from csbot.embed.prepare import prepared_model_dir
     from csbot.index.build import unit_text
+    from csbot.reports.adapt import unit_vectors
     from csbot.serve.assistant import Assistant
     from csbot.text.normalise import to_simplified
 
@@ -154,7 +157,7 @@ def distil(
     retriever = Assistant(settings).retriever
     passages, units = retriever.index.passages, retriever.index.units
     window_texts = [unit_text(passages[i], a, b) for i, a, b in units]
-    windows = retriever.embedder.embed_batch(window_texts, kind="passage")
+    windows = unit_vectors(retriever)  # e5's vectors of the windows, as the index holds them
     # as answering embeds them: the retrieval text of the question, in Simplified form
     questions = [to_simplified(retriever.analyse(q).retrieval or q) for q in training_questions(unlabelled)]
     key = hashlib.sha256("\0".join([*questions, "", *window_texts]).encode()).hexdigest()[:16]
@@ -166,7 +169,15 @@ def distil(
             cache.mkdir(parents=True, exist_ok=True)
             np.save(cache / f"{key}.npy", teacher)
     out = Path(str(resources.files("csbot") / "data" / LORA_DIR.format(model=DEFAULT_MODEL)))
-    report = train(prepared_model_dir(settings), questions, windows, teacher, config, out)
+    # trained into a temporary directory put in place only when whole
+    partial = Path(tempfile.mkdtemp(prefix=".distil-", dir=out.parent))
+    try:
+        report = train(prepared_model_dir(settings), questions, windows, teacher, config, partial)
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return {"questions": len(questions), "windows": len(window_texts), **report}
 
 

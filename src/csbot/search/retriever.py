@@ -154,7 +154,7 @@ class Retriever:
         sentence windows (``units``), whichever is nearer the question.
 
         With a query adapter the passages are ordered by the adapted question's vector (the
-        adapter maps the ranking vector: the taught question side's, where the model has
+        adapter maps the ranking vector: the taught ranking side's, where the model has
         one), while each passage's closest unit and cosine (the span hint and the confidence
         signals) stay those of the model's own query vector: the map and the taught side
         are fitted to rank passages, not to measure how near a sentence is.
