@@ -56,3 +56,10 @@ def test_demote_scales_question_lists_and_resorts() -> None:
     demoted = demote(order, lambda i: i == 1)
     assert demoted == [(2, 0.8), (1, QUESTIONS_WEIGHT * 1.0), (3, 0.4)]
     assert demote(order, lambda i: False) is order
+
+
+def test_demote_lowers_negative_scores_too() -> None:
+    # a dense-only search's CSLS scores can all be negative: halving one would raise it
+    order = [(1, -0.10), (2, -0.15), (3, -0.30)]
+    demoted = demote(order, lambda i: i == 1)
+    assert demoted == [(2, -0.15), (1, -0.10 / QUESTIONS_WEIGHT), (3, -0.30)]

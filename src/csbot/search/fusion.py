@@ -74,9 +74,15 @@ def lexical_trust(top_overlap: float, trusted: float = TRUSTED_OVERLAP) -> float
 def demote(
     order: list[tuple[int, float]], is_question_list: Callable[[int], bool], weight: float = QUESTIONS_WEIGHT
 ) -> list[tuple[int, float]]:
-    """Scale the score of question-list passages by ``weight`` and re-sort (ties to the lower
-    id): they share a question's words but answer nothing."""
+    """Push the score of question-list passages down by the factor ``weight`` and re-sort
+    (ties to the lower id): they share a question's words but answer nothing. A negative
+    score (a dense-only search's CSLS score can be one) is divided by ``weight``, so it too
+    falls; multiplied, it would rise and put the question lists first."""
     if not any(is_question_list(i) for i, _ in order):
         return order
-    scaled = [(i, s * weight if is_question_list(i) else s) for i, s in order]
+    scaled = [(i, _lowered(s, weight) if is_question_list(i) else s) for i, s in order]
     return sorted(scaled, key=lambda p: (-p[1], p[0]))
+
+
+def _lowered(score: float, weight: float) -> float:
+    return score * weight if score >= 0 else score / weight
