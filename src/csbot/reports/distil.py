@@ -6,9 +6,9 @@ question's softmax over the windows, by e5's passage vectors, follows the teache
 (Kullback–Leibler divergence). Nothing it learns from is labelled, and no ``test`` question
 is among them:
 
-* ``eval/unlabelled.jsonl``: 1763 questions in students' words, written for this from the
-  syllabus points and the material's headings by two writers who saw neither the passages
-  nor the evaluation set;
+* ``eval/unlabelled.jsonl``: 3755 questions in students' words, written for this from the
+  syllabus points and the material's headings by four writers who never saw the passages
+  (the later two saw the evaluation questions' texts, so as not to repeat them);
 * the general chatbot questions of the off-topic detector (``data/offtopic_general.txt``).
 
 The ``dev`` questions are left out (but for one off-topic question the general list shares),
