@@ -137,6 +137,7 @@ def _ship(out: Path) -> None:
     config_file = out / "adapter_config.json"
     config = json.loads(config_file.read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = DEFAULT_MODEL
+    config["target_modules"] = sorted(config["target_modules"])  # PEFT writes a set's order
     config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
