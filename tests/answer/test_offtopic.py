@@ -62,3 +62,20 @@ def test_a_question_the_detector_flags_gets_no_span(
     monkeypatch.setattr(confidence, "calibration_for", lambda model: None)  # the rule: not covered
     missing = Assistant(fake_index).ask("考试报名费是多少钱?")
     assert missing.outcome == "not-covered" and not missing.off_topic and missing.message == NOT_COVERED
+
+
+def test_course_questions_teach_what_is_on_topic_without_being_judged() -> None:
+    # dev's on-topic questions all lie one way; students also ask another way (in English,
+    # say), which only the general questions share — unless unlabelled course questions show it
+    d = 16
+    on_c, off_c, other = np.eye(d)[0], np.eye(d)[1], np.eye(d)[2]
+    on, off = _cluster(on_c, 200, 0), _cluster(off_c, 20, 1)
+    general = _cluster(off_c, 100, 2) + _cluster((off_c + other) / np.sqrt(2), 40, 3)
+    asked = ((on_c + other) / np.sqrt(2) + 0.6 * other).tolist()
+    without, _ = fit_offtopic(on, off, general, "test")
+    course = _cluster((on_c + other) / np.sqrt(2) + 0.6 * other, 100, 4)
+    detector, caught = fit_offtopic(on, off, general, "test", course)
+    assert detector.report["course"] == 100 and len(caught) == len(off)
+    assert detector.report["cv_on_topic_flagged"] <= ON_TOPIC_FLAGGED  # judged on dev's alone
+    assert detector.probability(asked) < without.probability(asked)
+    assert not detector.off_topic(asked) and detector.off_topic(off_c.tolist())

@@ -7,7 +7,8 @@ alone: a logistic regression over the model's vector of the question (as the den
 embeds it, before the query adapter), fitted by ``csbot calibrate`` on the ``dev`` questions
 (on topic: answerable or not; off topic: the off-topic ones) and on general chatbot questions
 that have nothing to do with customer service (``data/offtopic_general.txt``: weather,
-cooking, code, tax, other exams…; :mod:`csbot.reports.calibrate`). Its cut-off flags at most
+cooking, code, tax, other exams…; :mod:`csbot.reports.calibrate`), and on the unlabelled
+students' questions of ``eval/unlabelled.jsonl`` as on topic (learnt from, not judged). Its cut-off flags at most
 1 % of the on-topic ``dev`` questions, cross-validated. A question above
 it gets no span, whatever the answer's confidence (``data/offtopic.json``); a model without a
 fitted detector (the tests' hashing embedder) has none.

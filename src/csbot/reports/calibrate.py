@@ -48,6 +48,7 @@ NOT_COVERED_KEPT = 0.90
 CONFIDENT_PRECISION = 0.90
 MARGIN = 0.05  # the likely cut-off sits this far above the highest off-topic probability
 LIKELY_PRECISION = 0.5  # … and where a span shown is right at least this often
+UNLABELLED_FILE = "unlabelled.jsonl"  # beside the eval questions: on-topic students' questions
 GENERAL_FILE = "offtopic_general.txt"  # general chatbot questions: off topic for the detector
 ON_TOPIC_FLAGGED = 0.01  # the share of on-topic dev questions the off-topic cut-off may flag
 OFFTOPIC_C_GRID = (1.0, 3.0, 10.0, 30.0)
@@ -172,16 +173,18 @@ def fit_offtopic(
     off_topic: Sequence[Sequence[float]],
     general: Sequence[Sequence[float]],
     model: str,
+    course: Sequence[Sequence[float]] = (),
 ) -> tuple[OffTopicModel, list[bool]]:
     """The off-topic detector (:mod:`csbot.answer.offtopic`) from the vectors of on-topic and
-    off-topic ``dev`` questions and of the general questions: regularisation by
-    cross-validated Brier score, the cut-off at the on-topic questions' cross-validated
-    probability that flags at most :data:`ON_TOPIC_FLAGGED` of them. Also, for each
-    off-topic question, whether the detector catches it out of fold."""
+    off-topic ``dev`` questions, of the general questions and of unlabelled ``course``
+    questions (on topic, learnt from but not judged): regularisation by cross-validated
+    Brier score, the cut-off at the on-topic ``dev`` questions' cross-validated probability
+    that flags at most :data:`ON_TOPIC_FLAGGED` of them. Also, for each off-topic question,
+    whether the detector catches it out of fold."""
     import numpy as np
 
-    x = [[float(v) for v in vector] for vector in (*on_topic, *off_topic, *general)]
-    y = [0] * len(on_topic) + [1] * (len(off_topic) + len(general))
+    x = [[float(v) for v in vector] for vector in (*on_topic, *off_topic, *general, *course)]
+    y = [0] * len(on_topic) + [1] * (len(off_topic) + len(general)) + [0] * len(course)
     lr = fit_logistic(x, y, OFFTOPIC_C_GRID, class_weight="balanced")
     on_p = np.sort(np.array(lr.cv_p[: len(on_topic)]))
     threshold = float(on_p[min(len(on_p) - 1, int((1 - ON_TOPIC_FLAGGED) * len(on_p)))]) + 1e-4
@@ -190,6 +193,7 @@ def fit_offtopic(
         "on_topic": len(on_topic),
         "off_topic": len(off_topic),
         "general": len(general),
+        "course": len(course),
         "C": lr.c,
         "cv_brier": round(lr.brier, 4),
         "cv_off_topic_caught": round(float((off_p >= threshold).mean()), 3) if len(off_p) else None,
@@ -202,10 +206,11 @@ def fit_offtopic(
 
 
 def offtopic_detector(
-    assistant: Assistant, dev: Sequence[EvalQuestion], model: str
+    assistant: Assistant, dev: Sequence[EvalQuestion], model: str, course: Sequence[str] = ()
 ) -> tuple[OffTopicModel, set[str]]:
-    """Fit the off-topic detector on the ``dev`` questions' vectors and the general questions;
-    also the ids of the off-topic ``dev`` questions it catches out of fold."""
+    """Fit the off-topic detector on the ``dev`` questions' vectors, the general questions and
+    the unlabelled ``course`` questions; also the ids of the off-topic ``dev`` questions it
+    catches out of fold."""
     retriever = assistant.retriever
 
     def vector(text: str) -> list[float] | None:
@@ -222,7 +227,8 @@ def offtopic_detector(
             if q.kind == "off-topic":
                 off_ids.append(q.qid)
     general = [v for v in (vector(t) for t in general_questions()) if v is not None]
-    detector, caught = fit_offtopic(on, off, general, model)
+    students = [v for v in (vector(t) for t in course) if v is not None]
+    detector, caught = fit_offtopic(on, off, general, model, students)
     return detector, {qid for qid, c in zip(off_ids, caught, strict=True) if c}
 
 
@@ -248,7 +254,20 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
             adapter.save(path)
         assistant.retriever.adapter = adapter  # the confidence signals are the ones it gives
         reports.append({"query_adapter": adapter.report})
-    detector, caught = offtopic_detector(assistant, dev, settings.model)
+    # the unlabelled students' questions the ranking side learns from (reports/distil) are on
+    # topic by how they were written: without them the detector learnt that English is off
+    # topic (English is a sixth of the general questions and a fifteenth of dev's on-topic ones)
+    unlabelled = questions.parent / UNLABELLED_FILE
+    course = (
+        [
+            json.loads(line)["question"]
+            for line in unlabelled.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        if unlabelled.exists()
+        else []
+    )
+    detector, caught = offtopic_detector(assistant, dev, settings.model, course)
     calibration = fit(collect(assistant, dev), settings.model, caught)
     with resources.as_file(data.joinpath("confidence.json")) as path:
         write(calibration, path)
