@@ -163,6 +163,15 @@ def cut_offs(examples: list[Example], p: list[float], caught: Collection[str] = 
     return likely, max(likely, round(confident, 4))
 
 
+def unlabelled_questions(path: Path) -> list[str]:
+    """The texts of an unlabelled questions file (``eval/unlabelled.jsonl``: one JSON object
+    with a ``question`` a line), which the off-topic detector learns as on topic and the
+    ranking side learns from (:mod:`csbot.reports.distil`)."""
+    return [
+        json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
 def general_questions() -> list[str]:
     """The general chatbot questions the off-topic detector learns as off topic."""
     return data_lines(GENERAL_FILE)
@@ -258,15 +267,7 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     # topic by how they were written: without them the detector learnt that English is off
     # topic (English is a sixth of the general questions and a fifteenth of dev's on-topic ones)
     unlabelled = questions.parent / UNLABELLED_FILE
-    course = (
-        [
-            json.loads(line)["question"]
-            for line in unlabelled.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
-        if unlabelled.exists()
-        else []
-    )
+    course = unlabelled_questions(unlabelled) if unlabelled.exists() else []
     detector, caught = offtopic_detector(assistant, dev, settings.model, course)
     calibration = fit(collect(assistant, dev), settings.model, caught)
     with resources.as_file(data.joinpath("confidence.json")) as path:

@@ -35,10 +35,10 @@ import numpy as np
 
 from csbot.datafiles import data_lines
 from csbot.embed.query_encoder import LORA_DIR
-from csbot.reports.calibrate import GENERAL_FILE
+from csbot.reports.calibrate import GENERAL_FILE, UNLABELLED_FILE, unlabelled_questions
 from csbot.settings import DEFAULT_MODEL, GEMMA_MODEL, Settings, load_settings, quiet_offline_env
 
-UNLABELLED = Path("eval/unlabelled.jsonl")
+UNLABELLED = Path("eval") / UNLABELLED_FILE
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,7 @@ class DistilConfig:
 def training_questions(unlabelled: Path = UNLABELLED) -> list[str]:
     """The questions the LoRA learns from: the unlabelled students' questions, then the
     general chatbot ones, each once."""
-    texts = [
-        json.loads(line)["question"]
-        for line in unlabelled.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    return list(dict.fromkeys([*texts, *data_lines(GENERAL_FILE)]))
+    return list(dict.fromkeys([*unlabelled_questions(unlabelled), *data_lines(GENERAL_FILE)]))
 
 
 def teacher_cosines(questions: list[str], windows: list[str]) -> np.ndarray:
