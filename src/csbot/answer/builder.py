@@ -27,7 +27,7 @@ from csbot.answer.offtopic import detector_for
 from csbot.answer.qtypes import LIST_Q
 from csbot.answer.spans import extract_span
 from csbot.records import Answer, Citation, DocumentInfo, Hit
-from csbot.search.fusion import NAMING_KINDS
+from csbot.search.fusion import naming_kinds
 from csbot.search.overlap import TermWeights, unseen_share
 from csbot.search.query import Query
 from csbot.text.normalise import squash
@@ -188,7 +188,7 @@ class AnswerBuilder:
             unseen=unseen_share(query, self.reader.weights),
             bm25_first=1.0 if top.bm25_rank == 1 else 0.0,
             cross_lingual=1.0 if query.english is not None else 0.0,
-            names_only=1.0 if top.passage.kind in NAMING_KINDS else 0.0,
+            names_only=1.0 if top.passage.kind in naming_kinds(query.about_course) else 0.0,
         )
 
     def _answer(

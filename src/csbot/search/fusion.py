@@ -10,10 +10,18 @@ from collections.abc import Callable, Sequence
 # development-split student-voice hit@1 0.44 -> 0.53, other questions unchanged.)
 QUESTIONS_WEIGHT = 0.5
 NAMING_KINDS = ("questions", "outline")
+COURSE_NAMING_KINDS = ("questions",)  # for a question about the course, outlines answer
 # BM25 keeps its full weight when its best passage holds this share of the question's
 # informative words, and proportionally less below (hit@1 on the development set: 0.903 at
 # 1.0, 0.922 at 0.7–0.9, 0.913 at 0.5; 0.883 without the rule).
 TRUSTED_OVERLAP = 0.7
+
+
+def naming_kinds(about_course: bool) -> tuple[str, ...]:
+    """The passage kinds that only name what a question asks: for a question about the
+    course itself (its syllabus, exam, training modules) the outlines are what answers it,
+    and only question lists are left."""
+    return COURSE_NAMING_KINDS if about_course else NAMING_KINDS
 
 
 def rrf_scores(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from csbot.index.glossary import Translation
 from csbot.index.protocols import LoadedIndex
-from csbot.text.normalise import fold_width, is_cjk
+from csbot.text.normalise import fold_width, is_cjk, normalize
 from csbot.text.patterns import ANSWER_TAIL, BLANK, LATER_LETTER, LETTER, LETTER_MARK, PAREN_LETTER
 
 # A、 A. A． (A) A) — an option letter, when it starts a line or follows a space, a
@@ -32,6 +32,26 @@ def retrieval_text(question: str) -> str:
     text = BLANK.sub(" ", text)
     text = _OPTION_LETTER.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+# A question about the course itself (its exam, syllabus, chapters' requirements, textbook,
+# training modules) is answered by the outlines that only name what other questions ask:
+# retrieval does not demote them for it (:func:`csbot.search.fusion.naming_kinds`). Matched
+# in simplified, lower-cased form.
+ABOUT_COURSE = re.compile(
+    r"自考|自学考试|大纲|考纲|考核|考点|题型|识记|领会|模块|单元|教材|学分|课程代码"
+    r"|第[一二三四五六七八九十\d]+章|[这那本][一个]?章"
+    r"|syllabus|\bmodules?\b|\bunits?\b|\bexams?\b|\bcourse\b|\bchapters?\b|\btextbook"
+)
+
+
+def is_about_course(question: str) -> bool:
+    """Whether ``question`` asks about the course itself rather than its subject.
+
+    >>> is_about_course("自考第三章要識記哪些概念?"), is_about_course("投诉处理有哪几步?")
+    (True, False)
+    """
+    return ABOUT_COURSE.search(normalize(question)) is not None
 
 
 def is_cross_lingual(question: str) -> bool:
@@ -65,6 +85,7 @@ class Query:
         phrases: ``english``'s phrases with their translations tokenised; for a Chinese
             question, its words the corpus never uses that have synonyms it does use
             (:mod:`csbot.index.synonyms`: 及格 → 合格), each a phrase of those synonyms.
+        about_course: :func:`is_about_course`: the question asks about the course itself.
     """
 
     text: str
@@ -75,6 +96,7 @@ class Query:
     pairs: tuple[str, ...] = ()
     english: Translation | None = None
     phrases: tuple[Phrase, ...] = ()
+    about_course: bool = False
 
     @property
     def highlight_terms(self) -> list[str]:
@@ -119,6 +141,7 @@ def analyse(question: str, index: LoadedIndex) -> Query:
             terms=tuple(t for t in tokens if t in vocab),
             pairs=tuple(p for p in pairs if p in index.pairs.vocab),
             phrases=_bridges(words, index),
+            about_course=is_about_course(question),
         )
     english = index.glossary.translate(retrieval)
     phrases = tuple(
@@ -126,4 +149,6 @@ def analyse(question: str, index: LoadedIndex) -> Query:
         for g in english.groups
     )
     terms = dict.fromkeys(t for p in phrases for head in p.translations for t in head if t in vocab)
-    return Query(question, retrieval, tokens, words, tuple(terms), (), english, phrases)
+    return Query(
+        question, retrieval, tokens, words, tuple(terms), (), english, phrases, is_about_course(question)
+    )

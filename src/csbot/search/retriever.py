@@ -15,7 +15,7 @@ from csbot.index.common_words import bm25_factors
 from csbot.index.protocols import LoadedIndex
 from csbot.records import Hit
 from csbot.search.adapter import QueryAdapter
-from csbot.search.fusion import NAMING_KINDS, convex, demote, fuse, lexical_trust
+from csbot.search.fusion import convex, demote, fuse, lexical_trust, naming_kinds
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
 from csbot.settings import GEMMA_MODEL
@@ -229,7 +229,8 @@ class Retriever:
         clock.lap("dense")
         order = self._fused(query, lexical, semantic, mode)
         passages = self.index.passages
-        order = demote(order, lambda i: passages[i].kind in NAMING_KINDS)
+        naming = naming_kinds(query.about_course)
+        order = demote(order, lambda i: passages[i].kind in naming)
         bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
         dense_rank = {pid: r for r, pid in enumerate(semantic.ids, start=1)}
         hits = [
