@@ -28,7 +28,9 @@ def test_questions_about_the_course_itself(question: str) -> None:
     assert is_about_course(question)
 
 
-@pytest.mark.parametrize("question", ["投诉处理有哪几步?", "顧客唔滿意點算?", "What is a key account?"])
+@pytest.mark.parametrize(
+    "question", ["投诉处理有哪几步?", "顧客唔滿意點算?", "What is a key account?", "客服績效考核有哪些指標?"]
+)
 def test_questions_about_the_subject(question: str) -> None:
     assert not is_about_course(question)
 

@@ -37,9 +37,9 @@ def retrieval_text(question: str) -> str:
 # A question about the course itself (its exam, syllabus, chapters' requirements, textbook,
 # training modules) is answered by the outlines that only name what other questions ask:
 # retrieval does not demote them for it (:func:`csbot.search.fusion.naming_kinds`). Matched
-# in simplified, lower-cased form.
+# in simplified, lower-cased form; 绩效考核 (staff appraisal) is the subject, not the exam.
 ABOUT_COURSE = re.compile(
-    r"自考|自学考试|大纲|考纲|考核|考点|题型|识记|领会|模块|单元|教材|学分|课程代码"
+    r"自考|自学考试|大纲|考纲|(?<!绩效)考核|考点|题型|识记|领会|模块|单元|教材|学分|课程代码"
     r"|第[一二三四五六七八九十\d]+章|[这那本][一个]?章"
     r"|syllabus|\bmodules?\b|\bunits?\b|\bexams?\b|\bcourse\b|\bchapters?\b|\btextbook"
 )
