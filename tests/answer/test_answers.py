@@ -145,6 +145,16 @@ def test_a_why_question_gets_the_whole_list_of_reasons_from_its_numbered_lead() 
     assert got.startswith("1.我国服务业发展滞后的原因") and got.endswith("(3)人才缺乏。")
 
 
+def test_a_list_whose_last_item_announces_a_list_goes_on_to_that_list() -> None:
+    # the outer list's item (2) is itself a lead; its own items restart the numbering
+    text = (
+        "1.客户的内涵\n(1)在客户管理营销时代,要将顾客视为客户。\n(2)理解客户内涵的几个要点:\n"
+        "(1)客户不一定是最终接受者。\n(2)客户不一定是用户。\n(3)客户不一定在公司之外。"
+    )
+    got = span_text("营销时代为啥把顾客看作客户", text)
+    assert got.startswith("(1)在客户管理营销时代") and got.endswith("(3)客户不一定在公司之外。")
+
+
 def test_definition_question_gets_the_defining_sentence() -> None:
     text = "(一)客户的定义客户是指一群具有消费能力或消费潜力的人,是产品或服务的使用者或接受者。\n(二)客我关系服务工作开始于客户的要求,结束于客户的满足。"
     assert span_text("客户的定义是什么?", text) == text.split("\n")[0]

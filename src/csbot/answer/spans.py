@@ -55,7 +55,9 @@ def _back_to_the_thought(text: str, sents: list[Span], i: int, best: Span) -> tu
 def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
     """From the list's lead sentence to the end of its last item, if a list is there."""
     markers = [m.start() for m in ENUM.finditer(text) if m.start() >= best.start or m.start() == 0]
-    following = [m for m in markers if m >= best.start]
+    # a lead's own number (``(2)理解客户内涵的几个要点:``) is not the first item of the list it announces
+    opens_after = best.end if ends_lead(text[best.start : best.end]) else best.start
+    following = [m for m in markers if m >= opens_after]
     if len(markers) < 2 or not following:
         return None
     first = following[0]
@@ -66,7 +68,12 @@ def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
     if later_lists:  # the list ends where the next one starts
         following = [m for m in following if m < later_lists[0]]
     last_item = following[-1]
-    end = next((s.end for s in sents if s.end > last_item), len(text))
+    last = next((s for s in sents if s.end > last_item), None)
+    end = last.end if last else len(text)
+    if last is not None and last.start > best.start and ends_lead(text[last.start : last.end]):
+        # the last item announces a list of its own (``(2)理解客户内涵的几个要点:``): it goes on
+        announced = _list_span(text, sents, last)
+        end = max(end, announced.end) if announced else end
     # an item ending in ";" continues the list to the next sentence end
     while end < len(text) and text[end - 1] in ";；,，":
         end = next((s.end for s in sents if s.end > end), len(text))
