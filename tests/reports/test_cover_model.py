@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def test_fitted_model_separates_and_round_trips(tmp_path: Path) -> None:
     write(model, path)
     write(fit(*_pairs(100, seed=4), "other-model"), path)
     assert path.read_text(encoding="utf-8").count('"model"') == 2
+    write(model, path)  # a refit replaces its row where it stands
+    assert [m["model"] for m in json.loads(path.read_text(encoding="utf-8"))["models"]] == [
+        "some-model",
+        "other-model",
+    ]
 
 
 def test_no_model_for_an_unknown_embedding_model() -> None:

@@ -284,8 +284,10 @@ def write(calibration: Calibration, path: Path) -> None:
 
 def write_model(row: dict[str, Any], path: Path) -> None:
     """Put a fitted model's ``row`` into a model file, replacing the row for the same
-    embedding model (``row["model"]``)."""
+    embedding model (``row["model"]``) where it stands, so a refit of one model leaves the
+    others' rows, and the file's diff, alone."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"models": []}
-    models = [m for m in data.get("models", []) if m.get("model") != row["model"]]
-    data["models"] = [*models, row]
+    models = data.get("models", [])
+    same = [i for i, m in enumerate(models) if m.get("model") == row["model"]]
+    data["models"] = [*models[: same[0]], row, *models[same[0] + 1 :]] if same else [*models, row]
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
