@@ -31,6 +31,19 @@ def test_question_set_covers_every_kind_and_both_splits() -> None:
         assert len({q.split for q in qs if q.group == group}) == 1
 
 
+def test_a_wording_group_is_one_question_of_one_batch() -> None:
+    """A batch (200 ids) that reuses an older batch's group name would make two questions one
+    group: consistency would then ask every wording of both to succeed (it happened: the
+    batches from v3696 reused earlier names until they were renamed)."""
+    qs = [q for q in load_questions(QUESTIONS) if q.group and q.qid.startswith("v")]
+    ids: dict[str, list[int]] = {}
+    for q in qs:
+        ids.setdefault(q.group or "", []).append(int(q.qid[1:]))
+    spread = {group: max(n) - min(n) for group, n in ids.items()}
+    assert max(spread.values()) < 200, max(spread.items(), key=lambda item: item[1])
+    assert max(len(n) for n in ids.values()) <= 3
+
+
 def test_the_split_rule_is_fixed() -> None:
     assert split_of("d01") == split_of("e12") == "dev"  # the questions rules were tuned on
     assert [split_of(f"v{n:03d}") for n in range(300, 306)] == [
