@@ -12,7 +12,9 @@ only with the groups that can reach the threshold, found with an exact *prefix f
 - with characters ordered rarest first, two multisets that share ``α`` elements share one
   among the first ``|a| − α + 1`` of each: only those are indexed and probed;
 - a candidate whose shared characters (counted) cannot reach ``t`` is passed over before the
-  costly matching (10,000 logged questions: 11.7 → 3.6 s).
+  costly matching (10,000 logged questions: 11.7 → 3.6 s); they are counted as the size of
+  the intersection of the two token sets, a C-level set operation (10,000 questions drawn
+  from 7206 distinct ones: 8.9 → 6.0 s).
 
 Groups are the same as comparing against every group (``tests/text`` checks that), only found
 without reading the groups that cannot match.
@@ -58,18 +60,18 @@ def group(
 
     groups: list[tuple[str, list[str]]] = []
     reps: list[str] = []  # each group's key
-    rep_counts: list[Counter[str]] = []  # … and its characters, counted
+    rep_tokens: list[frozenset[Token]] = []  # … and its characters, counted (as tokens)
     by_key: dict[str, int] = {}  # a key already placed → its group (same key, same group)
     postings: defaultdict[Token, list[int]] = defaultdict(list)  # token → groups with it in prefix
     for question, k in zip(questions, keys, strict=True):
         found = by_key.get(k)
         if found is None:
-            found = _first_match(k, token_lists[k], rank, reps, rep_counts, postings, threshold)
+            found = _first_match(k, token_lists[k], rank, reps, rep_tokens, postings, threshold)
         if found is None:
             found = len(groups)
             groups.append((question, []))
             reps.append(k)
-            rep_counts.append(Counter(k))
+            rep_tokens.append(frozenset(token_lists[k]))
             ordered = sorted(token_lists[k], key=rank.__getitem__)
             for t in ordered[: _prefix_length(len(ordered), threshold)]:
                 postings[t].append(found)
@@ -83,7 +85,7 @@ def _first_match(
     tokens: list[Token],
     rank: dict[Token, tuple[int, Token]],
     reps: list[str],
-    rep_counts: list[Counter[str]],
+    rep_tokens: list[frozenset[Token]],
     postings: dict[Token, list[int]],
     threshold: float,
 ) -> int | None:
@@ -91,15 +93,16 @@ def _first_match(
     candidates: set[int] = set()
     for t in ordered[: _prefix_length(len(ordered), threshold)]:
         candidates.update(postings.get(t, ()))
-    mine = Counter(k)
+    mine = frozenset(tokens)
     for g in sorted(candidates):  # the earliest group that matches, as a full scan would find
         rep = reps[g]
         short, long_ = sorted((len(rep), len(k)))
         if 2 * short < threshold * (short + long_):  # lengths alone rule it out
             continue
         # the characters the two share (multisets) bound the ratio from above: cheaper to count
-        # than to match, and it rules out most candidates
-        shared = sum(min(n, mine[c]) for c, n in rep_counts[g].items())
+        # than to match, and it rules out most candidates; (character, occurrence) tokens make
+        # the multisets' intersection a plain set intersection
+        shared = len(mine & rep_tokens[g])
         if 2 * shared < threshold * (len(rep) + len(k)):
             continue
         if SequenceMatcher(None, rep, k, autojunk=False).ratio() >= threshold:
