@@ -54,8 +54,9 @@ def group(
     [('客户满意度是什么', ['客户满意度是什么', '客户满意度是什么?']), ('投诉怎么处理', ['投诉怎么处理'])]
     """
     keys = [key(q) for q in questions]
-    token_lists = {k: _tokens(k) for k in dict.fromkeys(keys)}
-    frequency: Counter[Token] = Counter(t for ts in token_lists.values() for t in ts)
+    # (character, occurrence) tokens are distinct within a key: its multiset as a plain set
+    token_sets = {k: frozenset(_tokens(k)) for k in dict.fromkeys(keys)}
+    frequency: Counter[Token] = Counter(t for ts in token_sets.values() for t in ts)
     rank = {t: (frequency[t], t) for t in frequency}
 
     groups: list[tuple[str, list[str]]] = []
@@ -66,13 +67,13 @@ def group(
     for question, k in zip(questions, keys, strict=True):
         found = by_key.get(k)
         if found is None:
-            found = _first_match(k, token_lists[k], rank, reps, rep_tokens, postings, threshold)
+            found = _first_match(k, token_sets[k], rank, reps, rep_tokens, postings, threshold)
         if found is None:
             found = len(groups)
             groups.append((question, []))
             reps.append(k)
-            rep_tokens.append(frozenset(token_lists[k]))
-            ordered = sorted(token_lists[k], key=rank.__getitem__)
+            rep_tokens.append(token_sets[k])
+            ordered = sorted(token_sets[k], key=rank.__getitem__)
             for t in ordered[: _prefix_length(len(ordered), threshold)]:
                 postings[t].append(found)
         by_key[k] = found
@@ -82,7 +83,7 @@ def group(
 
 def _first_match(
     k: str,
-    tokens: list[Token],
+    tokens: frozenset[Token],
     rank: dict[Token, tuple[int, Token]],
     reps: list[str],
     rep_tokens: list[frozenset[Token]],
@@ -93,7 +94,6 @@ def _first_match(
     candidates: set[int] = set()
     for t in ordered[: _prefix_length(len(ordered), threshold)]:
         candidates.update(postings.get(t, ()))
-    mine = frozenset(tokens)
     for g in sorted(candidates):  # the earliest group that matches, as a full scan would find
         rep = reps[g]
         short, long_ = sorted((len(rep), len(k)))
@@ -102,7 +102,7 @@ def _first_match(
         # the characters the two share (multisets) bound the ratio from above: cheaper to count
         # than to match, and it rules out most candidates; (character, occurrence) tokens make
         # the multisets' intersection a plain set intersection
-        shared = len(mine & rep_tokens[g])
+        shared = len(tokens & rep_tokens[g])
         if 2 * shared < threshold * (len(rep) + len(k)):
             continue
         if SequenceMatcher(None, rep, k, autojunk=False).ratio() >= threshold:
