@@ -41,7 +41,8 @@ def main() -> None:
     missing = [q["qid"] for q in questions if q["qid"] not in labels]
     if missing:
         print(f"missing labels: {missing}")
-    print("\n".join(problems))
+    for problem in problems:
+        print(problem)
     print(f"{len(labels)} labels, {len(problems) + len(missing)} problems")
 
 
