@@ -89,6 +89,7 @@ class Hit:
     bm25_score: float = 0.0
     dense_score: float = 0.0
     dense_span: tuple[int, int] | None = None  # the part of the text the dense score is for
+    rerank: float | None = None  # the re-ranker's probability, when it ordered this passage
 
 
 @dataclass(frozen=True)

@@ -242,19 +242,21 @@ def offtopic_detector(
 
 
 def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
-    """Fit the query adapter (unless ``settings.query_adapter`` is off) and then the confidence
-    model on the dev split of ``questions``, write both into ``csbot/data``, and return what
-    each reports."""
+    """Fit the query adapter (unless ``settings.query_adapter`` is off), the re-ranker (unless
+    ``settings.rerank`` is off) and then the confidence model on the dev split of
+    ``questions``, write each into ``csbot/data``, and return what each reports."""
     from importlib import resources
 
     from csbot.reports.adapt import fit_adapter
     from csbot.reports.evaluation import collect, load_questions
+    from csbot.reports.rerank_fit import fit_reranker
     from csbot.search.adapter import adapter_file
+    from csbot.search.rerank import rerank_file
     from csbot.serve.assistant import Assistant
 
     dev = [q for q in load_questions(questions) if q.split == "dev"]
     # without the shipped adapter: it is refitted here (and may be the broken file being replaced)
-    assistant = Assistant(replace(settings, query_adapter=False))
+    assistant = Assistant(replace(settings, query_adapter=False, rerank=False))
     data = resources.files("csbot.data")
     reports: list[dict[str, Any]] = []
     if settings.query_adapter:
@@ -263,6 +265,12 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
             adapter.save(path)
         assistant.retriever.adapter = adapter  # the confidence signals are the ones it gives
         reports.append({"query_adapter": adapter.report})
+    if settings.rerank:  # on the adapted search: the passages it re-orders are those ask sees
+        reranker = fit_reranker(assistant.retriever, dev, settings.model)
+        with resources.as_file(data.joinpath(rerank_file(settings.model))) as path:
+            reranker.save(path)
+        assistant.retriever.reranker = reranker
+        reports.append({"rerank": reranker.report})
     # the unlabelled students' questions the ranking side learns from (reports/distil) are on
     # topic by how they were written: without them the detector learnt that English is off
     # topic (English is a sixth of the general questions and a fifteenth of dev's on-topic ones)

@@ -18,6 +18,8 @@ from csbot.search.adapter import QueryAdapter
 from csbot.search.fusion import convex, demote, fuse, lexical_trust, naming_kinds
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
+from csbot.search.rerank import DEPTH as RERANK_DEPTH
+from csbot.search.rerank import Reranker
 from csbot.settings import GEMMA_MODEL
 from csbot.text.normalise import to_simplified
 
@@ -65,6 +67,7 @@ class Retriever:
         bm25_weight: float = 0.5,
         adapter: QueryAdapter | None = None,
         csls_weight: float = CSLS_WEIGHT,
+        reranker: Reranker | None = None,
     ) -> None:
         self.index = index
         self.csls_weight = csls_weight
@@ -80,6 +83,9 @@ class Retriever:
         # The learned query map (:mod:`csbot.search.adapter`); ``held_out`` picks the map fitted
         # without one cross-validation fold, for out-of-sample development figures.
         self.adapter = adapter
+        # The learned re-ranker of the first fused passages (:mod:`csbot.search.rerank`);
+        # ``held_out`` picks its model fitted without a fold, as for the adapter.
+        self.reranker = reranker
         self.held_out: int | None = None
         # Students ask the same questions again (the exam items especially): the query
         # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
@@ -233,6 +239,9 @@ class Retriever:
         order = demote(order, lambda i: passages[i].kind in naming)
         bm25_rank = {pid: r for r, pid in enumerate(lexical.ids, start=1)}
         dense_rank = {pid: r for r, pid in enumerate(semantic.ids, start=1)}
+        # a student's question (hybrid, adapted): the first passages re-ordered by the
+        # re-ranker, which reads the first RERANK_DEPTH of them
+        reranks = self.reranker is not None and mode == "hybrid" and adapted
         hits = [
             Hit(
                 passage=passages[i],
@@ -243,9 +252,12 @@ class Retriever:
                 dense_score=semantic.cosines.get(i, 0.0),
                 dense_span=semantic.spans.get(i),
             )
-            for i, score in order[:k]
+            for i, score in order[: max(k, RERANK_DEPTH) if reranks else k]
         ]
         clock.lap("fuse")
+        if reranks:
+            hits = self.reranker.order(hits, self.held_out)[:k]  # type: ignore[union-attr]
+            clock.lap("rerank")
         return hits
 
     def _fused(self, query: Query, lexical: Ranked, semantic: Ranked, mode: Mode) -> list[tuple[int, float]]:

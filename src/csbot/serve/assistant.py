@@ -19,6 +19,7 @@ from csbot.ingest.corpus import load_corpus
 from csbot.records import Answer, Hit
 from csbot.search.adapter import adapter_for
 from csbot.search.query import Query
+from csbot.search.rerank import reranker_for
 from csbot.search.retriever import CSLS_WEIGHT, CSLS_WEIGHTS, Mode, Retriever
 from csbot.settings import Settings
 from csbot.text.normalise import is_blank
@@ -49,6 +50,7 @@ class Assistant:
             settings.bm25_weight,
             adapter,
             CSLS_WEIGHTS.get(settings.model, CSLS_WEIGHT),
+            reranker_for(settings.model) if settings.rerank else None,
         )
         self.corpus = load_corpus(settings.corpus_dir)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
@@ -150,6 +152,9 @@ class Assistant:
                     "dense_score": h.dense_score if h else None,
                     "dense_match": list(h.dense_span) if h and h.dense_span else None,
                     "fused_score": c.score,
+                    # the re-ranker's probability that this passage holds the answer (None
+                    # when it did not order the passages: BM25 or dense alone, or no model)
+                    "rerank": h.rerank if h else None,
                     "matched_terms": sorted({w for w in query.terms if w in hay}),
                 }
             )

@@ -1,0 +1,232 @@
+"""A learned re-ranker: the first passages put in order by how right passages looked.
+
+Hybrid search fuses BM25 and the dense search by a fixed weighted sum. ``csbot calibrate``
+fits, on the development split's labelled questions (:mod:`csbot.reports.rerank_fit`),
+gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``) that read
+:data:`FEATURES` of each of the first :data:`DEPTH` fused passages — its fused score and
+rank, its BM25 and dense scores and ranks, how far it trails the first — and give the
+probability that it holds the answer. Search then orders those passages by it (ties keep
+the fused order); the rest follow in fused order. Nothing about a passage's identity is
+read, only how the two searches saw it, so it carries to points nobody asked about.
+
+The trees are stored as plain arrays (no pickles) and walked here with numpy, every row
+and tree at once: the same probabilities as scikit-learn's ``predict_proba`` (a test
+checks). As with the query adapter (:mod:`csbot.search.adapter`), the file holds one model
+fitted on all labelled questions (what ``ask`` uses) and one per fold fitted without it
+(what ``csbot eval`` and ``csbot calibrate`` use for a development question of that fold).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from csbot.errors import CsbotError
+from csbot.records import Hit
+
+RERANK_FILE = "rerank-{model}.npz"
+DEPTH = 20  # the fused passages it orders
+FEATURES = (
+    "fused",  # the fused score
+    "fused_share",  # … as a share of the first passage's
+    "log_rank",  # log of the fused rank
+    "first",  # 1 for the fused first passage
+    "bm25_share",  # BM25 score as a share of the best among the candidates
+    "log_bm25_rank",  # log of the BM25 rank (1000 when BM25 did not rank it)
+    "dense",  # the closest unit's cosine (the model's own query vector)
+    "log_dense_rank",  # log of the dense rank (1000 when the dense search did not rank it)
+    "fused_gap",  # the first passage's fused score less this one's
+    "log_length",  # log of the passage's length in characters
+)
+REMEDY = "run csbot calibrate to fit it again, or set CSBOT_RERANK=0 to search without it"
+_ARRAYS = ("feature", "threshold", "left", "right", "leaf", "value", "roots", "baseline")
+
+
+class RerankError(CsbotError):
+    """A shipped re-ranker file that cannot be read."""
+
+
+def features(hits: Sequence[Hit]) -> np.ndarray:
+    """The :data:`FEATURES` of each hit, in the order given (the fused order)."""
+    if not hits:
+        return np.zeros((0, len(FEATURES)))
+    first = hits[0].score
+    best_bm25 = max(h.bm25_score for h in hits) or 1.0
+    rows = [
+        (
+            h.score,
+            h.score / first if first else 0.0,
+            math.log(rank),
+            1.0 if rank == 1 else 0.0,
+            h.bm25_score / best_bm25,
+            math.log(h.bm25_rank or 1000),
+            h.dense_score,
+            math.log(h.dense_rank or 1000),
+            first - h.score,
+            math.log(len(h.passage.text) + 1),
+        )
+        for rank, h in enumerate(hits, start=1)
+    ]
+    return np.array(rows, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Reranker:
+    """Tree ensembles as arrays: nodes of every tree of every map side by side.
+
+    ``feature``/``threshold``/``left``/``right``/``leaf``/``value`` are per node (``left``
+    and ``right`` index that same array); ``roots[m]`` are map ``m``'s tree roots (-1 pads a
+    map with fewer trees); ``baseline[m]`` its raw score before any tree. Map 0 is fitted on
+    every labelled question, map ``k + 1`` without fold ``k``.
+    """
+
+    model: str
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
+    baseline: np.ndarray
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, x: np.ndarray, held_out: int | None = None) -> np.ndarray:
+        """The log-odds for each row of ``x`` (n × len(FEATURES)); with ``held_out``, from
+        the map fitted without that fold."""
+        m = 0 if held_out is None else held_out + 1
+        roots = self.roots[m][self.roots[m] >= 0]
+        node = np.broadcast_to(roots, (len(x), len(roots))).copy()
+        rows = np.arange(len(x))[:, None]
+        while True:
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            goes_left = x[rows, self.feature[node]] <= self.threshold[node]
+            step = np.where(goes_left, self.left[node], self.right[node])
+            node = np.where(inner, step, node)
+        return self.baseline[m] + self.value[node].sum(axis=1)
+
+    def probabilities(self, x: np.ndarray, held_out: int | None = None) -> np.ndarray:
+        """P(the passage holds the answer) for each row of ``x``."""
+        return 1.0 / (1.0 + np.exp(-self.raw(x, held_out)))
+
+    def order(self, hits: Sequence[Hit], held_out: int | None = None) -> list[Hit]:
+        """``hits`` (fused order) with the first :data:`DEPTH` re-ordered, each carrying its
+        probability in ``rerank``; ties keep the fused order."""
+        head, tail = list(hits[:DEPTH]), list(hits[DEPTH:])
+        if len(head) < 2:
+            return list(hits)
+        p = self.probabilities(features(head), held_out)
+        ranked = sorted(range(len(head)), key=lambda i: (-round(float(p[i]), 9), i))
+        return [_with(head[i], float(p[i])) for i in ranked] + tail
+
+    def save(self, path: Path) -> None:
+        """Write the re-ranker as an ``.npz`` (read with ``allow_pickle=False``), whole or not
+        at all."""
+        meta = json.dumps(
+            {"model": self.model, "features": FEATURES, "report": self.report}, ensure_ascii=False
+        )
+        part = path.with_name(path.name + ".part.npz")
+        np.savez_compressed(part, meta=np.array(meta), **{name: getattr(self, name) for name in _ARRAYS})
+        os.replace(part, path)
+
+
+def _with(hit: Hit, p: float) -> Hit:
+    return replace(hit, rerank=round(p, 6))
+
+
+def read_reranker(path: Path) -> Reranker:
+    """A re-ranker file, or :class:`RerankError` saying what is wrong with it."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            arrays = {name: data[name] for name in _ARRAYS}
+        if tuple(meta.get("features", ())) != FEATURES:
+            raise RerankError(f"the re-ranker file {path} was fitted on other features; {REMEDY}")
+        reranker = Reranker(meta["model"], report=meta.get("report", {}), **arrays)
+        n = len(reranker.feature)
+        ok = (
+            reranker.leaf.dtype == np.bool_
+            and all(len(getattr(reranker, a)) == n for a in ("threshold", "left", "right", "leaf", "value"))
+            and reranker.roots.ndim == 2
+            and len(reranker.baseline) == len(reranker.roots)
+            and ((reranker.roots >= -1) & (reranker.roots < n)).all()
+            and ((reranker.feature >= 0) & (reranker.feature < len(FEATURES)) | reranker.leaf).all()
+            and (
+                (reranker.left >= 0) & (reranker.left < n) & (reranker.right >= 0) & (reranker.right < n)
+                | reranker.leaf
+            ).all()
+            and np.isfinite(reranker.value).all()
+            and np.isfinite(reranker.baseline).all()
+        )
+    except RerankError:
+        raise
+    except Exception as exc:  # zip, numpy, json and key errors alike: the file is not usable
+        raise RerankError(
+            f"the re-ranker file {path} cannot be read ({exc.__class__.__name__}); {REMEDY}"
+        ) from exc
+    if not ok:
+        raise RerankError(f"the re-ranker file {path} does not hold a valid tree ensemble; {REMEDY}")
+    return reranker
+
+
+def from_sklearn(model: str, fitted: Sequence[Any], report: dict[str, Any] | None = None) -> Reranker:
+    """A :class:`Reranker` from fitted ``HistGradientBoostingClassifier`` s (map 0 first)."""
+    parts: dict[str, list[np.ndarray]] = {
+        name: [] for name in ("feature", "threshold", "left", "right", "leaf", "value")
+    }
+    roots: list[list[int]] = []
+    offset = 0
+    for clf in fitted:
+        trees = []
+        for (predictor,) in clf._predictors:  # one tree per boosting step (binary: one class)
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise CsbotError("categorical splits are not supported by the re-ranker")
+            parts["feature"].append(nodes["feature_idx"].astype(np.int64))
+            parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
+            parts["left"].append(nodes["left"].astype(np.int64) + offset)
+            parts["right"].append(nodes["right"].astype(np.int64) + offset)
+            parts["leaf"].append(nodes["is_leaf"].astype(np.bool_))
+            parts["value"].append(nodes["value"].astype(np.float64))
+            trees.append(offset)
+            offset += len(nodes)
+        roots.append(trees)
+    width = max(len(t) for t in roots)
+    return Reranker(
+        model,
+        **{name: np.concatenate(arrays) for name, arrays in parts.items()},
+        roots=np.array([t + [-1] * (width - len(t)) for t in roots], dtype=np.int64),
+        baseline=np.array([float(np.ravel(clf._baseline_prediction)[0]) for clf in fitted]),
+        report=report or {},
+    )
+
+
+def rerank_file(model: str) -> str:
+    """The file name of ``model``'s re-ranker (a model path's slashes become underscores).
+
+    >>> rerank_file("multilingual-e5-small")
+    'rerank-multilingual-e5-small.npz'
+    """
+    return RERANK_FILE.format(model=re.sub(r"[^\w.-]", "_", model))
+
+
+@cache
+def reranker_for(model: str) -> Reranker | None:
+    """The re-ranker shipped in ``csbot/data`` for ``model``, or None when there is none."""
+    resource = resources.files("csbot.data").joinpath(rerank_file(model))
+    if not resource.is_file():
+        return None
+    with resources.as_file(resource) as path:
+        return read_reranker(path)
