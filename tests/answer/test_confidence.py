@@ -146,3 +146,31 @@ def test_fit_learns_that_closer_passages_are_right() -> None:
     cal = fit(examples, "test")
     assert cal.probability(_signals(dense=0.93)) > cal.probability(_signals(dense=0.81))
     assert cal.report["trained_on"] == 60 and cal.features == FEATURES
+
+
+def test_a_missing_rerank_signal_pushes_neither_way_when_read_or_fitted() -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from csbot.reports.calibrate import fit_logistic
+
+    n = len(FEATURES)
+    calibration = replace(_calibration(), mean=(0.0,) * (n - 1) + (0.6,), coef=(1.0,) * n)
+    at_mean = calibration.probability(replace(_signals(), rerank=0.6))
+    missing = calibration.probability(_signals())  # no re-ranker: rerank is NaN
+    assert math.isnan(_signals().rerank) and missing == at_mean
+    assert calibration.contributions(_signals())["rerank"] == 0.0
+    assert confidence.explain("none", _signals())["signals"]["rerank"] is None  # JSON null, not NaN
+    # fitted with the signal missing throughout: a constant at 0, no weight, no NaN anywhere
+    rng = np.random.default_rng(0)
+    x = [[float(v), math.nan] for v in rng.normal(size=200)]
+    y = [int(row[0] > 0) for row in x]
+    fitted = fit_logistic(x, y, (1.0,))
+    assert fitted.mean[1] == 0.0 and fitted.coef[1] == 0.0 and not any(map(math.isnan, fitted.cv_p))
+    # … and with some rows missing it: fitted at the mean of the others
+    half = [[a, b if i % 2 else math.nan] for i, (a, b) in enumerate((r[0], r[0] * 2) for r in x)]
+    assert fitted.mean[0] == pytest.approx(fit_logistic(half, y, (1.0,)).mean[0])
+    assert fit_logistic(half, y, (1.0,)).mean[1] == pytest.approx(
+        np.mean([r[1] for r in half[1::2]]), abs=1e-6
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -189,6 +190,7 @@ class AnswerBuilder:
             bm25_first=1.0 if top.bm25_rank == 1 else 0.0,
             cross_lingual=1.0 if query.english is not None else 0.0,
             names_only=1.0 if top.passage.kind in naming_kinds(query.about_course) else 0.0,
+            rerank=top.rerank if top.rerank is not None else math.nan,
         )
 
     def _answer(

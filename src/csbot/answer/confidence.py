@@ -67,6 +67,10 @@ class Signals:
     bm25_first: float  # 1 when BM25 ranks the same passage first
     cross_lingual: float  # 1 for a question without Chinese
     names_only: float  # 1 when the top passage only names topics (a question list, an outline)
+    # the re-ranker's probability that the top passage holds the answer; NaN when no
+    # re-ranker ordered the passages (BM25 or dense alone, none fitted, CSBOT_RERANK=0): a
+    # missing signal pushes neither way (log_odds_terms)
+    rerank: float = math.nan
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f.name)) for f in fields(self)]
@@ -112,7 +116,9 @@ def explain(model: str, signals: Signals, mode: str = "hybrid") -> dict[str, Any
     model has a calibration — the cut-offs and each signal's push on the log-odds."""
     calibration = calibration_in(model, mode)
     out: dict[str, Any] = {
-        "signals": {k: round(v, 4) for k, v in zip(FEATURES, signals.vector(), strict=True)}
+        "signals": {
+            k: None if math.isnan(v) else round(v, 4) for k, v in zip(FEATURES, signals.vector(), strict=True)
+        }
     }
     if calibration is None:
         out["rule"] = True  # no calibration for this model or mode: the hand rule decided
@@ -127,8 +133,11 @@ def explain(model: str, signals: Signals, mode: str = "hybrid") -> dict[str, Any
 def log_odds_terms(
     x: Sequence[float], mean: Sequence[float], scale: Sequence[float], coef: Sequence[float]
 ) -> list[float]:
-    """Each feature's term ``wᵢ·(xᵢ − μᵢ)/sᵢ`` of a logistic regression's log-odds."""
-    return [w * (v - m) / s for w, v, m, s in zip(coef, x, mean, scale, strict=True)]
+    """Each feature's term ``wᵢ·(xᵢ − μᵢ)/sᵢ`` of a logistic regression's log-odds; 0 for a
+    feature that is missing (NaN), as if it had its mean."""
+    return [
+        0.0 if math.isnan(v) else w * (v - m) / s for w, v, m, s in zip(coef, x, mean, scale, strict=True)
+    ]
 
 
 def logistic(

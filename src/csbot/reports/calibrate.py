@@ -77,7 +77,14 @@ def fit_logistic(
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     xa, ya = np.array(x, dtype=np.float64), np.array(y)
-    mean, scale = xa.mean(axis=0), xa.std(axis=0)
+    # a missing signal (NaN: no re-ranker ordered the passages) is fitted at its mean, as
+    # it is read (confidence.log_odds_terms); a signal missing throughout has mean 0
+    missing = np.isnan(xa)
+    mean = np.array(
+        [col[~gap].mean() if (~gap).any() else 0.0 for col, gap in zip(xa.T, missing.T, strict=True)]
+    )
+    xa = np.where(missing, mean, xa)
+    scale = xa.std(axis=0)
     scale[scale < 1e-6] = 1.0  # a signal that never varies here carries no weight
     z = (xa - mean) / scale
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
