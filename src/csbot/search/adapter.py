@@ -17,14 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from csbot.datafiles import model_file, read_shipped
 from csbot.errors import CsbotError
 
 ADAPTER_FILE = "adapter-{model}.npz"
@@ -113,14 +112,10 @@ def adapter_file(model: str) -> str:
     >>> adapter_file("multilingual-e5-small"), adapter_file("BAAI/bge-small-zh")
     ('adapter-multilingual-e5-small.npz', 'adapter-BAAI_bge-small-zh.npz')
     """
-    return ADAPTER_FILE.format(model=re.sub(r"[^\w.-]", "_", model))
+    return model_file(ADAPTER_FILE, model)
 
 
 @cache
 def adapter_for(model: str) -> QueryAdapter | None:
     """The adapter shipped in ``csbot/data`` for ``model``, or None when there is none."""
-    resource = resources.files("csbot.data").joinpath(adapter_file(model))
-    if not resource.is_file():
-        return None
-    with resources.as_file(resource) as path:
-        return read_adapter(path)
+    return read_shipped(adapter_file(model), read_adapter)

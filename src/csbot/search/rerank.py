@@ -21,16 +21,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from csbot.datafiles import model_file, read_shipped
 from csbot.errors import CsbotError
 from csbot.records import Hit
 
@@ -129,7 +128,7 @@ class Reranker:
             return list(hits)
         p = self.probabilities(features(head), held_out)
         ranked = sorted(range(len(head)), key=lambda i: (-round(float(p[i]), 9), i))
-        return [_with(head[i], float(p[i])) for i in ranked] + tail
+        return [replace(head[i], rerank=round(float(p[i]), 6)) for i in ranked] + tail
 
     def save(self, path: Path) -> None:
         """Write the re-ranker as an ``.npz`` (read with ``allow_pickle=False``), whole or not
@@ -140,10 +139,6 @@ class Reranker:
         part = path.with_name(path.name + ".part.npz")
         np.savez_compressed(part, meta=np.array(meta), **{name: getattr(self, name) for name in _ARRAYS})
         os.replace(part, path)
-
-
-def _with(hit: Hit, p: float) -> Hit:
-    return replace(hit, rerank=round(p, 6))
 
 
 def read_reranker(path: Path) -> Reranker:
@@ -219,14 +214,10 @@ def rerank_file(model: str) -> str:
     >>> rerank_file("multilingual-e5-small")
     'rerank-multilingual-e5-small.npz'
     """
-    return RERANK_FILE.format(model=re.sub(r"[^\w.-]", "_", model))
+    return model_file(RERANK_FILE, model)
 
 
 @cache
 def reranker_for(model: str) -> Reranker | None:
     """The re-ranker shipped in ``csbot/data`` for ``model``, or None when there is none."""
-    resource = resources.files("csbot.data").joinpath(rerank_file(model))
-    if not resource.is_file():
-        return None
-    with resources.as_file(resource) as path:
-        return read_reranker(path)
+    return read_shipped(rerank_file(model), read_reranker)
