@@ -156,7 +156,9 @@ def test_a_missing_rerank_signal_pushes_neither_way_when_read_or_fitted() -> Non
     from csbot.reports.calibrate import fit_logistic
 
     n = len(FEATURES)
-    calibration = replace(_calibration(), mean=(0.0,) * (n - 1) + (0.6,), coef=(1.0,) * n)
+    calibration = replace(
+        _calibration(), mean=tuple(0.6 if f == "rerank" else 0.0 for f in FEATURES), coef=(1.0,) * n
+    )
     at_mean = calibration.probability(replace(_signals(), rerank=0.6))
     missing = calibration.probability(_signals())  # no re-ranker: rerank is NaN
     assert math.isnan(_signals().rerank) and missing == at_mean

@@ -50,7 +50,8 @@ OFF_TOPIC = (
 class Reader(Protocol):
     """What answering needs from retrieval (:class:`csbot.search.retriever.Retriever`): a
     question read once, term weights, tokens, the term overlap of a passage, and the model's
-    vector of a question (1 × d; the off-topic detector reads it)."""
+    vector of a question (1 × d; the off-topic detector reads it) and what the labelled
+    questions nearest it say (:mod:`csbot.search.asked`)."""
 
     weights: TermWeights
 
@@ -61,6 +62,8 @@ class Reader(Protocol):
     def tokenize(self, text: str, bigrams: bool = True) -> list[str]: ...
 
     def query_vector(self, text: str) -> np.ndarray: ...
+
+    def asked_near(self, query: Query) -> tuple[float, float, float]: ...
 
 
 @dataclass
@@ -177,6 +180,7 @@ class AnswerBuilder:
                 bm25_first=0.0,
                 cross_lingual=float(query.english is not None),
                 names_only=0.0,
+                **self._asked(query),
             )
         top = hits[0]
         span = top.passage.text[extract.span.start : extract.span.end] if extract else top.passage.text
@@ -191,7 +195,12 @@ class AnswerBuilder:
             cross_lingual=1.0 if query.english is not None else 0.0,
             names_only=1.0 if top.passage.kind in naming_kinds(query.about_course) else 0.0,
             rerank=top.rerank if top.rerank is not None else math.nan,
+            **self._asked(query),
         )
+
+    def _asked(self, query: Query) -> dict[str, float]:
+        share, answered, unanswered = self.reader.asked_near(query)
+        return {"asked_share": share, "asked_answered": answered, "asked_unanswered": unanswered}
 
     def _answer(
         self,

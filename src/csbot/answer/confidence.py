@@ -4,7 +4,9 @@ One calibrated model decides. It reads the :class:`Signals` csbot already has ab
 passage — the dense cosine, its margin over the next passage, the term overlap with the
 question (how much of the question's vocabulary the passage holds, bridged words included),
 the overlap of the answer span itself, whether BM25 ranks the same passage first, how much of
-the question's vocabulary the corpus never uses, the passage kind — and returns a
+the question's vocabulary the corpus never uses, the passage kind, the re-ranker's
+probability, and whether the material answered the labelled questions nearest this one
+(:mod:`csbot.search.asked`) — and returns a
 probability (logistic regression, ``csbot calibrate`` fits it on the development split;
 ``data/confidence.json``). Two cut-offs turn it into an :class:`Outcome`:
 
@@ -71,6 +73,12 @@ class Signals:
     # re-ranker ordered the passages (BM25 or dense alone, none fitted, CSBOT_RERANK=0): a
     # missing signal pushes neither way (log_odds_terms)
     rerank: float = math.nan
+    # the labelled questions nearest this one (csbot.search.asked): the share of the nearest
+    # that the material answers, and the cosine of the nearest answered and unanswered one;
+    # NaN without them (none fitted, CSBOT_ASKED=0)
+    asked_share: float = math.nan
+    asked_answered: float = math.nan
+    asked_unanswered: float = math.nan
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f.name)) for f in fields(self)]

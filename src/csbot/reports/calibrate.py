@@ -18,8 +18,10 @@ questions they are judged on:
   and where the answers above it are right at least :data:`CONFIDENT_PRECISION` of the time.
 
 The result is written to ``data/confidence.json`` under the embedding model's name. Before it,
-:func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`), whose out-of-fold
-maps give the signals the model is fitted on, and the off-topic detector
+:func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`) and the re-ranker
+(:mod:`csbot.reports.rerank_fit`), whose out-of-fold models give the signals the model is
+fitted on, keeps the asked questions (:mod:`csbot.reports.asked_fit`, read out of fold too),
+and fits the off-topic detector
 (:mod:`csbot.answer.offtopic`: :func:`offtopic_detector`, written to ``data/offtopic.json``),
 whose out-of-fold decisions say which off-topic questions the ``likely`` cut-off must stay above.
 """
@@ -250,20 +252,23 @@ def offtopic_detector(
 
 def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     """Fit the query adapter (unless ``settings.query_adapter`` is off), the re-ranker (unless
-    ``settings.rerank`` is off) and then the confidence model on the dev split of
+    ``settings.rerank`` is off), keep the asked questions (unless ``settings.asked`` is off)
+    and then fit the confidence model on the dev split of
     ``questions``, write each into ``csbot/data``, and return what each reports."""
     from importlib import resources
 
     from csbot.reports.adapt import fit_adapter
+    from csbot.reports.asked_fit import fit_asked
     from csbot.reports.evaluation import collect, load_questions
     from csbot.reports.rerank_fit import fit_reranker
     from csbot.search.adapter import adapter_file
+    from csbot.search.asked import asked_file, read_asked
     from csbot.search.rerank import rerank_file
     from csbot.serve.assistant import Assistant
 
     dev = [q for q in load_questions(questions) if q.split == "dev"]
     # without the shipped adapter: it is refitted here (and may be the broken file being replaced)
-    assistant = Assistant(replace(settings, query_adapter=False, rerank=False))
+    assistant = Assistant(replace(settings, query_adapter=False, rerank=False, asked=False))
     data = resources.files("csbot.data")
     reports: list[dict[str, Any]] = []
     if settings.query_adapter:
@@ -278,6 +283,12 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
             reranker.save(path)
         assistant.retriever.reranker = reranker
         reports.append({"rerank": reranker.report})
+    if settings.asked:  # the labelled questions nearest each one: confidence signals
+        asked = fit_asked(assistant, dev, settings.model)
+        with resources.as_file(data.joinpath(asked_file(settings.model))) as path:
+            asked.save(path)
+            assistant.retriever.asked = read_asked(path)  # as ask reads them: 16-bit vectors
+        reports.append({"asked": asked.report})
     # the unlabelled students' questions the ranking side learns from (reports/distil) are on
     # topic by how they were written: without them the detector learnt that English is off
     # topic (English is a sixth of the general questions and a fifteenth of dev's on-topic ones)

@@ -159,9 +159,9 @@ def collect(assistant: Assistant, questions: list[EvalQuestion]) -> list[Example
         if q.choice is not None:
             continue
         query = retriever.analyse(assistant.check_question(q.question))
-        with assistant.holding_out(q.held_out):
+        with assistant.holding_out(q.held_out):  # the signals too (the asked questions)
             hits = retriever.search(query, k=SIGNAL_DEPTH)
-        pick, signals = builder.candidate(query, hits)
+            pick, signals = builder.candidate(query, hits)
         span = hits[0].passage.text[pick.span.start : pick.span.end] if pick else ""
         right = q.evidence is not None and bool(span) and contains_evidence(span, q.evidence)
         out.append(Example(q, signals, right))

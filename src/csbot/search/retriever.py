@@ -15,6 +15,8 @@ from csbot.index.common_words import bm25_factors
 from csbot.index.protocols import LoadedIndex
 from csbot.records import Hit
 from csbot.search.adapter import QueryAdapter
+from csbot.search.asked import MISSING as ASKED_MISSING
+from csbot.search.asked import AskedQuestions
 from csbot.search.fusion import convex, demote, fuse, lexical_trust, naming_kinds
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
@@ -68,6 +70,7 @@ class Retriever:
         adapter: QueryAdapter | None = None,
         csls_weight: float = CSLS_WEIGHT,
         reranker: Reranker | None = None,
+        asked: AskedQuestions | None = None,
     ) -> None:
         self.index = index
         self.csls_weight = csls_weight
@@ -86,6 +89,9 @@ class Retriever:
         # The learned re-ranker of the first fused passages (:mod:`csbot.search.rerank`);
         # ``held_out`` picks its model fitted without a fold, as for the adapter.
         self.reranker = reranker
+        # The labelled questions asked before (:mod:`csbot.search.asked`); with ``held_out``,
+        # those of the other folds only.
+        self.asked = asked
         self.held_out: int | None = None
         # Students ask the same questions again (the exam items especially): the query
         # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
@@ -109,6 +115,13 @@ class Retriever:
     def overlap(self, query: Query, passage_text: str) -> float:
         """IDF-weighted share of the question's words in the passage (:mod:`csbot.search.overlap`)."""
         return overlap(query, set(self.tokenize(passage_text)), self.weights)
+
+    def asked_near(self, query: Query) -> tuple[float, float, float]:
+        """What the labelled questions nearest ``query`` say (:meth:`AskedQuestions.near`),
+        NaN without them or without text to embed."""
+        if self.asked is None or not query.retrieval:
+            return ASKED_MISSING
+        return self.asked.near(self.query_vector(query.retrieval), self.held_out)
 
     def bm25(self, query: Query) -> Ranked:
         lexical = self.index.lexical

@@ -18,6 +18,7 @@ from csbot.index.store import load_index
 from csbot.ingest.corpus import load_corpus
 from csbot.records import Answer, Hit
 from csbot.search.adapter import adapter_for
+from csbot.search.asked import asked_for
 from csbot.search.query import Query
 from csbot.search.rerank import reranker_for
 from csbot.search.retriever import CSLS_WEIGHT, CSLS_WEIGHTS, Mode, Retriever
@@ -41,6 +42,9 @@ class Assistant:
         adapter = adapter_for(settings.model) if settings.query_adapter else None
         if adapter is not None and adapter.dim != index.manifest.get("dimension"):
             adapter = None  # fitted for vectors of another size: not this index's model
+        asked = asked_for(settings.model) if settings.asked else None
+        if asked is not None and asked.dim != index.manifest.get("dimension"):
+            asked = None  # the same
         self.retriever = Retriever(
             index,
             self.embedder,
@@ -51,6 +55,7 @@ class Assistant:
             adapter,
             CSLS_WEIGHTS.get(settings.model, CSLS_WEIGHT),
             reranker_for(settings.model) if settings.rerank else None,
+            asked,
         )
         self.corpus = load_corpus(settings.corpus_dir)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
