@@ -64,13 +64,17 @@ class AskedQuestions:
         """``(answered share of the nearest, nearest answered cosine, nearest unanswered
         cosine)`` for a question's vector (1 × d or d, unit length); with ``held_out``, the
         questions of that fold are left out. NaN where there is nothing to compare with."""
-        keep = np.ones(len(self.fold), dtype=bool) if held_out is None else self.fold != held_out
-        if not keep.any():
+        cos = self.vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        answered = self.answered
+        if held_out is not None:  # (a copy of the scores, not of the vectors)
+            keep = self.fold != held_out
+            cos, answered = cos[keep], answered[keep]
+        if not len(cos):
             return MISSING
-        cos = self.vectors[keep] @ np.asarray(vector, dtype=np.float32).reshape(-1)
-        answered = self.answered[keep]
         k = min(NEAREST, len(cos))
-        nearest = np.lexsort((np.arange(len(cos)), -cos))[:k]  # ties by row: stable answers
+        # the k highest (and any tied with the k-th), then ordered with ties by row: stable answers
+        top = np.flatnonzero(cos >= np.partition(cos, len(cos) - k)[len(cos) - k])
+        nearest = top[np.lexsort((top, -cos[top]))][:k]
         return (
             round(float(answered[nearest].mean()), 6),
             round(float(cos[answered].max()), 6) if answered.any() else math.nan,
