@@ -125,3 +125,16 @@ def test_calibrate_and_eval_read_a_development_questions_signals_without_its_fol
     (example,) = collect(assistant, [question])
     assert example.signals.asked_share == 1.0 and math.isnan(example.signals.asked_unanswered)
     assert retriever.held_out is None  # put back
+
+
+def test_a_bm25_only_question_is_not_embedded_for_them(fake_index: Settings) -> None:
+    from csbot.serve.assistant import Assistant
+
+    assistant = Assistant(fake_index)
+    retriever = assistant.retriever
+    vector = retriever.query_vector(retriever.analyse("客户投诉处理的步骤").retrieval)[0]
+    retriever.asked = AskedQuestions("fake", np.stack([vector]), np.array([True]), np.array([0]))
+    explained = assistant.ask("客户投诉处理的步骤", mode="bm25", explain=True).explain
+    assert explained is not None and explained["confidence"]["signals"]["asked_share"] is None
+    explained = assistant.ask("客户投诉处理的步骤", explain=True).explain
+    assert explained is not None and explained["confidence"]["signals"]["asked_share"] == 1.0

@@ -131,7 +131,7 @@ class AnswerBuilder:
             hits.insert(0, hits.pop(bank_rank - 1))
             bank_rank = 1
         top = hits[0] if hits else None
-        extract, signals = self.candidate(query, hits)
+        extract, signals = self.candidate(query, hits, mode)
         probability, outcome = assess(self.model, top, signals, mode)
         flagged = mode == "hybrid" and self.off_topic(query)
         if flagged:
@@ -161,14 +161,21 @@ class AnswerBuilder:
             return False
         return detector.off_topic(self.reader.query_vector(query.retrieval)[0])
 
-    def candidate(self, query: Query, hits: Sequence[Hit]) -> tuple[Pick | None, Signals]:
+    def candidate(
+        self, query: Query, hits: Sequence[Hit], mode: str = "hybrid"
+    ) -> tuple[Pick | None, Signals]:
         """The span the top passage gives, and what the confidence model reads about it
         (``csbot calibrate`` labels the same pair)."""
         pick = self._span(query, hits, 1) if hits else None
-        return pick, self._signals(query, hits, pick)
+        return pick, self._signals(query, hits, pick, mode)
 
-    def _signals(self, query: Query, hits: Sequence[Hit], extract: Pick | None) -> Signals:
-        """What the calibrated confidence model reads about the top passage."""
+    def _signals(
+        self, query: Query, hits: Sequence[Hit], extract: Pick | None, mode: str = "hybrid"
+    ) -> Signals:
+        """What the calibrated confidence model reads about the top passage (the questions
+        asked before only in hybrid mode, the one the model decides in: a BM25-only question
+        is not embedded for them)."""
+        asked = self._asked(query) if mode == "hybrid" else {}
         if not hits:
             return Signals(
                 dense=0.0,
@@ -180,7 +187,7 @@ class AnswerBuilder:
                 bm25_first=0.0,
                 cross_lingual=float(query.english is not None),
                 names_only=0.0,
-                **self._asked(query),
+                **asked,
             )
         top = hits[0]
         span = top.passage.text[extract.span.start : extract.span.end] if extract else top.passage.text
@@ -195,7 +202,7 @@ class AnswerBuilder:
             cross_lingual=1.0 if query.english is not None else 0.0,
             names_only=1.0 if top.passage.kind in naming_kinds(query.about_course) else 0.0,
             rerank=top.rerank if top.rerank is not None else math.nan,
-            **self._asked(query),
+            **asked,
         )
 
     def _asked(self, query: Query) -> dict[str, float]:

@@ -178,7 +178,7 @@ class Assistant:
             report["unseen"] = [
                 w for w in dict.fromkeys(query.words) if w not in bridged and doc_freq(w) == 0
             ]
-        _, signals = self.builder.candidate(query, hits)
+        _, signals = self.builder.candidate(query, hits, mode)
         confidence = explain_confidence(self.settings.model, signals, mode)
         confidence.update(probability=answer.confidence, outcome=answer.outcome)
         if mode == "hybrid":
