@@ -9,10 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from csbot.records import Passage
 from csbot.reports.asked_fit import fit_asked
-from csbot.reports.evaluation import EvalQuestion
+from csbot.reports.evaluation import EvalQuestion, contains_evidence
 from csbot.search.adapter import fold_of
-from csbot.search.asked import NEAREST, AskedError, AskedQuestions, asked_for, read_asked
+from csbot.search.asked import (
+    NEAREST,
+    AskedError,
+    AskedQuestions,
+    asked_for,
+    passage_key,
+    read_asked,
+)
 from csbot.settings import Settings, load_settings
 
 
@@ -30,7 +38,47 @@ def memory() -> AskedQuestions:
     vectors = np.stack(near + middle + far)
     answered = np.array([True] * 10 + [False] * 2)
     fold = np.array([0, 1, 2, 3, 0, 1, 2, 3, 4, 4, 0, 1])
-    return AskedQuestions("m", vectors, answered, fold, {"questions": 12})
+    # passage "a" answers the nearest two (rows 0, 1), "b" rows 1 and 8, "c" row 9
+    keys = np.array(["d:a", "d:b", "d:c"])
+    return AskedQuestions(
+        "m",
+        vectors,
+        answered,
+        fold,
+        {"questions": 12},
+        keys,
+        np.array([0, 1, 1, 8, 9]),
+        np.array([0, 0, 1, 1, 2]),
+    )
+
+
+def test_votes_say_which_candidate_passages_the_nearest_questions_were_answered_by() -> None:
+    asked = memory()
+    answers = asked.answered_by(["d:c", "d:a", "d:zz", "d:b"])  # an index's passages, by row
+    assert [a.tolist() for a in answers] == [[9], [0, 1], [], [1, 8]]
+    cos = asked.cosines(unit(1.0, 0.0, 0.0))
+    votes = asked.votes(cos, [1, 3, 2, 0], answers)
+    best = float(cos[:10].max())
+    assert votes[0][0] == pytest.approx(best, abs=1e-5) and votes[0][1] == pytest.approx(0.0, abs=1e-5)
+    assert votes[0][2] == 0.2  # "a" answers two of the ten nearest
+    assert votes[2].tolist() == [0.0, pytest.approx(best, abs=1e-5), 0.0, 0.0]  # no question: no vote
+    assert votes[3][0] == pytest.approx(float(cos[9]), abs=1e-5) and votes[3][2] == 0.1  # "c": row 9
+    assert votes[1][2] == 0.2 and votes[1][3] == pytest.approx((cos[1] + cos[8]) / cos[:10].sum(), abs=1e-5)
+    # a development question of fold 0 is compared with the other folds only: row 0 is out
+    held = asked.votes(cos, [1, 0], answers, held_out=0)
+    assert held[0][0] == pytest.approx(float(cos[1]), abs=1e-5) and held[0][2] == pytest.approx(
+        1 / 9, abs=1e-5
+    )
+    # … and of fold 4, rows 8 and 9: "c" answers none of the others, "b" only row 1
+    held = asked.votes(cos, [0, 3], answers, held_out=4)
+    assert held[0].tolist() == [0.0, pytest.approx(best, abs=1e-5), 0.0, 0.0] and held[1][2] == 0.1
+    assert asked.votes(cos, [0, 3], answers, held_out=4).tolist() == held.tolist()  # stable
+
+
+def test_passage_keys_name_a_passage_by_document_and_text_not_row() -> None:
+    one, moved = Passage(3, "doc", "§", "客户服务", 1, 2), Passage(40, "doc", "§2", "客户服务", 9, 9)
+    assert passage_key(one) == passage_key(moved) and passage_key(one).startswith("doc:")
+    assert passage_key(one) != passage_key(Passage(3, "doc", "§", "客户服务。", 1, 2))
 
 
 def test_near_reads_the_nearest_questions_labels_and_cosines() -> None:
@@ -59,6 +107,9 @@ def test_the_file_round_trips_as_16_bit_vectors_and_a_broken_one_names_the_remed
     assert again.report == {"questions": 12} and again.vectors.dtype == np.float32
     assert np.allclose(again.vectors, asked.vectors, atol=1e-3)
     assert np.array_equal(again.answered, asked.answered) and np.array_equal(again.fold, asked.fold)
+    assert again.keys.tolist() == asked.keys.tolist()
+    assert np.array_equal(again.pair_question, asked.pair_question)
+    assert np.array_equal(again.pair_passage, asked.pair_passage)
     assert not list(tmp_path.glob("*.part*"))
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 not a whole zip")
@@ -66,6 +117,10 @@ def test_the_file_round_trips_as_16_bit_vectors_and_a_broken_one_names_the_remed
         read_asked(broken)
     with pytest.raises(AskedError, match="shapes disagree"):
         replace(asked, answered=asked.answered[:3])
+    with pytest.raises(AskedError, match="passages answering them disagree"):
+        replace(asked, pair_question=np.array([0, 1, 1, 8, 11]))  # row 11 is unanswered
+    with pytest.raises(AskedError, match="passages answering them disagree"):
+        replace(asked, pair_passage=np.array([0, 0, 1, 1, 3]))  # there are three keys
     replace(asked, vectors=np.full_like(asked.vectors, np.nan)).save(tmp_path / "nan.npz")
     with pytest.raises(AskedError, match="no usable vectors"):
         read_asked(tmp_path / "nan.npz")
@@ -94,9 +149,37 @@ def test_answering_reads_them_as_confidence_signals(fake_index: Settings) -> Non
     ]
     labelled[-1] = replace(labelled[-1], choice=("A",))  # exam items are not kept
     asked = fit_asked(assistant, labelled, "fake")
-    assert asked.report == {"questions": 4, "answered": 2, "nearest": NEAREST}
+    passages = retriever.index.passages
+    holding = [p for p in passages if contains_evidence(p.text, "投诉")]
+    assert asked.report == {
+        "questions": 4,
+        "answered": 2,
+        "nearest": NEAREST,
+        "passages": len(holding),
+        "pairs": 2 * len(holding),
+    }
     assert asked.fold.tolist() == [fold_of(q.qid, q.group) for q in labelled[:4]]
+    assert sorted(asked.keys.tolist()) == sorted(passage_key(p) for p in holding)
     retriever.asked = asked
+    # the re-ranker's votes: a passage holding the evidence has them, the others not
+    rows = [h.passage.passage_id for h in retriever.search(query, k=10, mode="bm25")]
+    votes = retriever.asked_votes(query, rows)
+    assert all(
+        (votes[n][0] > 0) == contains_evidence(passages[row].text, "投诉") for n, row in enumerate(rows)
+    )
+    # --explain shows them per citation, where a re-ranker read them
+    assert all(
+        c["asked_vote"] is None
+        for c in assistant.ask("客户投诉处理的步骤", explain=True).explain["citations"]
+    )  # type: ignore[index]
+    retriever.reranker = _some_reranker()
+    answer = assistant.ask("客户投诉处理的步骤有哪些呢", explain=True)
+    explained = answer.explain["citations"]  # type: ignore[index]
+    assert len(explained) == len(answer.citations) > 1
+    assert all(
+        (e["asked_vote"]["nearest"] > 0) == contains_evidence(c.text, "投诉")
+        for e, c in zip(explained, answer.citations, strict=True)
+    )
     _, signals = assistant.builder.candidate(query, retriever.search(query, k=5))
     assert signals.asked_share == 0.5  # four questions: two answered
     assert signals.asked_answered >= signals.asked_unanswered
@@ -138,3 +221,15 @@ def test_a_bm25_only_question_is_not_embedded_for_them(fake_index: Settings) -> 
     assert explained is not None and explained["confidence"]["signals"]["asked_share"] is None
     explained = assistant.ask("客户投诉处理的步骤", explain=True).explain
     assert explained is not None and explained["confidence"]["signals"]["asked_share"] == 1.0
+
+
+def _some_reranker():  # type: ignore[no-untyped-def]
+    """A re-ranker fitted on random rows: something to order by."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from csbot.search.rerank import FEATURES, from_sklearn
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, len(FEATURES)))
+    trees = HistGradientBoostingClassifier(max_iter=3, early_stopping=False).fit(x, x[:, 0] > 0)
+    return from_sklearn("fake", [trees] * 6)

@@ -30,7 +30,8 @@ from csbot.settings import Settings, load_settings
 def fitted(seed: int, n: int = 600, trees: int = 30) -> HistGradientBoostingClassifier:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, len(FEATURES)))
-    y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 6] + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 6] + x[:, -1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    x[: n // 3, -2:] = np.nan  # some rows without the asked questions' votes
     return HistGradientBoostingClassifier(
         max_iter=trees, max_leaf_nodes=7, early_stopping=False, random_state=0
     ).fit(x, y)
@@ -40,6 +41,8 @@ def test_the_arrays_give_scikit_learns_probabilities_for_every_map() -> None:
     models = [fitted(0), fitted(1, trees=12)]  # maps may hold different numbers of trees
     reranker = from_sklearn("m", models)
     x = np.random.default_rng(9).normal(size=(50, len(FEATURES)))
+    x[:20, -4:] = np.nan  # a missing value goes where scikit-learn sends it
+    assert reranker.missing_left.any() and not reranker.missing_left.all()
     assert np.allclose(reranker.probabilities(x), models[0].predict_proba(x)[:, 1], atol=1e-9)
     assert np.allclose(reranker.probabilities(x, held_out=0), models[1].predict_proba(x)[:, 1], atol=1e-9)
     assert not np.allclose(reranker.probabilities(x), reranker.probabilities(x, held_out=0))
@@ -60,6 +63,9 @@ def test_features_read_how_the_two_searches_saw_each_passage() -> None:
     assert row["log_bm25_rank"] == pytest.approx(np.log(1000))  # not ranked by BM25
     assert row["fused_gap"] == 0.5 and dict(zip(FEATURES, x[0], strict=True))["first"] == 1.0
     assert features([]).shape == (0, len(FEATURES))
+    assert np.isnan(row["asked_vote"]) and np.isnan(row["asked_vote_weight"])  # no votes given
+    voted = features(hits, np.array([[0.9, 0.0, 0.3, 0.31], [0.0, 0.9, 0.0, 0.0]]))
+    assert dict(zip(FEATURES, voted[0], strict=True))["asked_vote_share"] == 0.3
 
 
 class Fixed(Reranker):
@@ -73,9 +79,10 @@ class Fixed(Reranker):
         self.seen.append((len(x), held_out))  # type: ignore[attr-defined]
         return np.array(self.order_p)  # type: ignore[attr-defined]
 
-    def order(self, hits, held_out=None):  # type: ignore[no-untyped-def]
+    def order(self, hits, held_out=None, votes=None):  # type: ignore[no-untyped-def]
         object.__setattr__(self, "order_p", [self.p.get(h.passage.passage_id, 0.0) for h in hits[:DEPTH]])  # type: ignore[attr-defined]
-        return Reranker.order(self, hits, held_out)
+        self.seen.append(("votes", votes))  # type: ignore[attr-defined]
+        return Reranker.order(self, hits, held_out, votes)
 
 
 def test_order_puts_the_first_passages_by_probability_and_keeps_ties_and_the_rest() -> None:
@@ -122,6 +129,8 @@ def test_search_reranks_a_students_hybrid_question_only(fake_index: Settings) ->
     reranking.held_out = 2
     reranking.search(query, k=3)
     assert reranking.reranker.seen[-1] == (DEPTH, 2)  # type: ignore[union-attr]
+    votes = reranking.reranker.seen[-2][1]  # type: ignore[union-attr]
+    assert votes.shape == (DEPTH, 4) and np.isnan(votes).all()  # no asked questions: missing
     # a syllabus point (not adapted) and the single-retriever modes keep their own order
     assert [h.passage.passage_id for h in reranking.search(query, k=3, adapted=False)] == [
         h.passage.passage_id for h in fused[:3]

@@ -18,10 +18,10 @@ questions they are judged on:
   and where the answers above it are right at least :data:`CONFIDENT_PRECISION` of the time.
 
 The result is written to ``data/confidence.json`` under the embedding model's name. Before it,
-:func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`) and the re-ranker
-(:mod:`csbot.reports.rerank_fit`), whose out-of-fold models give the signals the model is
-fitted on, keeps the asked questions (:mod:`csbot.reports.asked_fit`, read out of fold too),
-and fits the off-topic detector
+:func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`), keeps the asked
+questions (:mod:`csbot.reports.asked_fit`, read out of fold), fits the re-ranker
+(:mod:`csbot.reports.rerank_fit`, which reads their votes), whose out-of-fold models give
+the signals the model is fitted on, and fits the off-topic detector
 (:mod:`csbot.answer.offtopic`: :func:`offtopic_detector`, written to ``data/offtopic.json``),
 whose out-of-fold decisions say which off-topic questions the ``likely`` cut-off must stay above.
 """
@@ -269,6 +269,7 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     dev = [q for q in load_questions(questions) if q.split == "dev"]
     # without the shipped adapter: it is refitted here (and may be the broken file being replaced)
     assistant = Assistant(replace(settings, query_adapter=False, rerank=False, asked=False))
+    assistant.retriever.remember_vectors(None)  # each question is embedded once, not per stage
     data = resources.files("csbot.data")
     reports: list[dict[str, Any]] = []
     if settings.query_adapter:
@@ -277,18 +278,19 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
             adapter.save(path)
         assistant.retriever.adapter = adapter  # the confidence signals are the ones it gives
         reports.append({"query_adapter": adapter.report})
+    if settings.asked:  # the labelled questions nearest each one: the
+        # re-ranker's votes and the confidence signals
+        asked = fit_asked(assistant, dev, settings.model)
+        with resources.as_file(data.joinpath(asked_file(settings.model))) as path:
+            asked.save(path)
+            assistant.retriever.asked = read_asked(path)  # as ask reads them: 16-bit vectors
+        reports.append({"asked": asked.report})
     if settings.rerank:  # on the adapted search: the passages it re-orders are those ask sees
         reranker = fit_reranker(assistant.retriever, dev, settings.model)
         with resources.as_file(data.joinpath(rerank_file(settings.model))) as path:
             reranker.save(path)
         assistant.retriever.reranker = reranker
         reports.append({"rerank": reranker.report})
-    if settings.asked:  # the labelled questions nearest each one: confidence signals
-        asked = fit_asked(assistant, dev, settings.model)
-        with resources.as_file(data.joinpath(asked_file(settings.model))) as path:
-            asked.save(path)
-            assistant.retriever.asked = read_asked(path)  # as ask reads them: 16-bit vectors
-        reports.append({"asked": asked.report})
     # the unlabelled students' questions the ranking side learns from (reports/distil) are on
     # topic by how they were written: without them the detector learnt that English is off
     # topic (English is a sixth of the general questions and a fifteenth of dev's on-topic ones)

@@ -6,9 +6,15 @@ vector of every labelled development question (exam items aside) and whether the
 answers it (:mod:`csbot.reports.asked_fit`). For a new question, :meth:`AskedQuestions.near`
 gives three signals the confidence model reads (:class:`csbot.answer.confidence.Signals`):
 the share of its :data:`NEAREST` nearest labelled questions that the material answers, and
-the cosine of the nearest answered and of the nearest unanswered one. Only those labels are
-kept — not the questions' text, their passages or their evidence — so the signals say how
-far the material goes near a question, never which passage answers it.
+the cosine of the nearest answered and of the nearest unanswered one.
+
+It also keeps which passages answer each answered question (those holding its evidence,
+by :func:`passage_key`, so an index built again maps them to its own rows), and
+:meth:`AskedQuestions.votes` gives the re-ranker (:mod:`csbot.search.rerank`) what the
+labelled questions nearest a new one say of each candidate passage: the nearest question it
+answers, and its share of the nearest. Nothing else is kept: not the questions' text nor
+their evidence. A point nobody asked about gets no votes, and the re-ranker then reads how
+the searches saw its passages, as before.
 
 As with the query adapter (:mod:`csbot.search.adapter`), a development question of a
 cross-validation fold is compared only with the questions of the other folds (``held_out``):
@@ -17,9 +23,11 @@ its own wordings are never its neighbours, and development figures stay out of s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,11 +37,20 @@ import numpy as np
 
 from csbot.datafiles import model_file, read_shipped
 from csbot.errors import CsbotError
+from csbot.records import Passage
 
 ASKED_FILE = "asked-{model}.npz"
 NEAREST = 10
 REMEDY = "run csbot calibrate to fit it again, or set CSBOT_ASKED=0 to answer without it"
 MISSING = (math.nan, math.nan, math.nan)
+VOTES = 4  # the columns of AskedQuestions.votes
+
+
+def passage_key(passage: Passage) -> str:
+    """A passage's name in the asked questions file: its document and a digest of its text,
+    the same in every index built from the same material whatever its row."""
+    digest = hashlib.sha1(f"{passage.doc_id}\n{passage.text}".encode()).hexdigest()[:16]
+    return f"{passage.doc_id}:{digest}"
 
 
 class AskedError(CsbotError):
@@ -43,45 +60,102 @@ class AskedError(CsbotError):
 @dataclass(frozen=True)
 class AskedQuestions:
     """``vectors`` (n × d, unit length) of labelled questions, ``answered[i]`` whether the
-    material answers question ``i``, ``fold[i]`` its cross-validation fold."""
+    material answers question ``i``, ``fold[i]`` its cross-validation fold; ``keys`` the
+    passages that answer any of them (:func:`passage_key`), and pairs ``(pair_question[j],
+    pair_passage[j])``: question ``pair_question[j]`` is answered by ``keys[pair_passage[j]]``."""
 
     model: str
     vectors: np.ndarray
     answered: np.ndarray
     fold: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    pair_question: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pair_passage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         n = len(self.vectors)
         if self.vectors.ndim != 2 or self.answered.shape != (n,) or self.fold.shape != (n,):
             raise AskedError(f"asked questions for {self.model}: the arrays' shapes disagree")
+        pairs = len(self.pair_question)
+        if (
+            self.pair_passage.shape != (pairs,)
+            or ((self.pair_question < 0) | (self.pair_question >= n)).any()
+            or ((self.pair_passage < 0) | (self.pair_passage >= len(self.keys))).any()
+            or not self.answered[self.pair_question].all()
+        ):
+            raise AskedError(f"asked questions for {self.model}: the passages answering them disagree")
 
     @property
     def dim(self) -> int:
         return int(self.vectors.shape[1])
 
-    def near(self, vector: np.ndarray, held_out: int | None = None) -> tuple[float, float, float]:
-        """``(answered share of the nearest, nearest answered cosine, nearest unanswered
-        cosine)`` for a question's vector (1 × d or d, unit length); with ``held_out``, the
-        questions of that fold are left out. NaN where there is nothing to compare with."""
+    def cosines(self, vector: np.ndarray) -> np.ndarray:
+        """The cosine of a question's vector (1 × d or d, unit length) with every labelled one."""
         # einsum, not BLAS: a matrix–vector product on BLAS threads fights the model's threads
         # (warm ask p50 +5 ms in make bench); einsum's own loop takes 0.3 ms on one core
-        cos = np.einsum("ij,j->i", self.vectors, np.asarray(vector, dtype=np.float32).reshape(-1))
-        answered = self.answered
-        if held_out is not None:  # (a copy of the scores, not of the vectors)
-            keep = self.fold != held_out
-            cos, answered = cos[keep], answered[keep]
+        return np.einsum("ij,j->i", self.vectors, np.asarray(vector, dtype=np.float32).reshape(-1))
+
+    def near(self, vector: np.ndarray, held_out: int | None = None) -> tuple[float, float, float]:
+        """``(answered share of the nearest, nearest answered cosine, nearest unanswered
+        cosine)`` for a question's vector; with ``held_out``, the questions of that fold are
+        left out. NaN where there is nothing to compare with."""
+        return self.near_by(self.cosines(vector), held_out)
+
+    def near_by(self, cos: np.ndarray, held_out: int | None = None) -> tuple[float, float, float]:
+        """:meth:`near` from the question's :meth:`cosines`."""
+        cos, answered = self._allowed(cos, held_out)
         if not len(cos):
             return MISSING
-        k = min(NEAREST, len(cos))
-        # the k highest (and any tied with the k-th), then ordered with ties by row: stable answers
-        top = np.flatnonzero(cos >= np.partition(cos, len(cos) - k)[len(cos) - k])
-        nearest = top[np.lexsort((top, -cos[top]))][:k]
+        nearest = _nearest(cos)
         return (
             round(float(answered[nearest].mean()), 6),
             round(float(cos[answered].max()), 6) if answered.any() else math.nan,
             round(float(cos[~answered].max()), 6) if (~answered).any() else math.nan,
         )
+
+    def votes(
+        self, cos: np.ndarray, rows: Sequence[int], answers: Sequence[np.ndarray], held_out: int | None = None
+    ) -> np.ndarray:
+        """What the labelled questions nearest a new one say of each candidate passage
+        (``rows``: passage rows of the index; ``answers[row]``: the labelled questions that
+        passage answers, :meth:`answered_by`), from the question's :meth:`cosines`; with
+        ``held_out``, the questions of that fold are left out. Per row, :data:`VOTES`
+        columns: the cosine of the nearest question it answers (0 when none), the nearest
+        answered question's cosine less that, and the plain and cosine-weighted share of the
+        :data:`NEAREST` nearest questions it answers."""
+        out = np.zeros((len(rows), VOTES))
+        allowed = np.ones(len(cos), dtype=np.bool_) if held_out is None else self.fold != held_out
+        if not allowed.any():
+            return out
+        kept = np.flatnonzero(allowed)
+        nearest = kept[_nearest(cos[kept])]
+        near_cos = cos[nearest].astype(np.float64)
+        answered = allowed & self.answered
+        best = float(cos[answered].max()) if answered.any() else 0.0
+        for n, row in enumerate(rows):
+            askers = answers[row] if row < len(answers) else _NONE
+            askers = askers[allowed[askers]]
+            vote = float(cos[askers].max()) if len(askers) else 0.0
+            among = np.isin(nearest, askers)
+            out[n] = (vote, best - vote, among.mean(), near_cos[among].sum() / near_cos.sum())
+        return np.round(out, 6)
+
+    def answered_by(self, keys: Sequence[str]) -> list[np.ndarray]:
+        """For each passage of an index (its :func:`passage_key`, by row), the labelled
+        questions it answers, as an array of their rows (empty for a passage the file does
+        not name: a point nobody asked about, or one whose text has changed)."""
+        where = {str(k): n for n, k in enumerate(self.keys)}
+        by_key: dict[int, list[int]] = {}
+        for q, p in zip(self.pair_question.tolist(), self.pair_passage.tolist(), strict=True):
+            by_key.setdefault(p, []).append(q)
+        return [np.array(sorted(by_key.get(where.get(k, -1), ())), dtype=np.int64) for k in keys]
+
+    def _allowed(self, cos: np.ndarray, held_out: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if held_out is None:
+            return cos, self.answered
+        keep = self.fold != held_out  # (a copy of the scores, not of the vectors)
+        return cos[keep], self.answered[keep]
 
     def save(self, path: Path) -> None:
         """Write them as an ``.npz`` (read with ``allow_pickle=False``), whole or not at all;
@@ -94,8 +168,21 @@ class AskedQuestions:
             vectors=self.vectors.astype(np.float16),
             answered=self.answered.astype(np.bool_),
             fold=self.fold.astype(np.int8),
+            keys=self.keys.astype(str),
+            pair_question=self.pair_question.astype(np.int32),
+            pair_passage=self.pair_passage.astype(np.int32),
         )
         os.replace(part, path)
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _nearest(cos: np.ndarray) -> np.ndarray:
+    """The rows of the :data:`NEAREST` highest cosines, best first (ties by row: stable answers)."""
+    k = min(NEAREST, len(cos))
+    top = np.flatnonzero(cos >= np.partition(cos, len(cos) - k)[len(cos) - k])
+    return top[np.lexsort((top, -cos[top]))][:k]
 
 
 def read_asked(path: Path) -> AskedQuestions:
@@ -109,6 +196,9 @@ def read_asked(path: Path) -> AskedQuestions:
                 data["answered"].astype(np.bool_),
                 data["fold"].astype(np.int64),
                 meta.get("report", {}),
+                data["keys"].astype(str),
+                data["pair_question"].astype(np.int64),
+                data["pair_passage"].astype(np.int64),
             )
     except AskedError:
         raise

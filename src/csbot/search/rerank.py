@@ -4,10 +4,14 @@ Hybrid search fuses BM25 and the dense search by a fixed weighted sum. ``csbot c
 fits, on the development split's labelled questions (:mod:`csbot.reports.rerank_fit`),
 gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``) that read
 :data:`FEATURES` of each of the first :data:`DEPTH` fused passages — its fused score and
-rank, its BM25 and dense scores and ranks, how far it trails the first — and give the
-probability that it holds the answer. Search then orders those passages by it (ties keep
-the fused order); the rest follow in fused order. Nothing about a passage's identity is
-read, only how the two searches saw it, so it carries to points nobody asked about.
+rank, its BM25 and dense scores and ranks, how far it trails the first, and what the
+labelled questions nearest the question say of it (:meth:`csbot.search.asked.AskedQuestions.votes`:
+whether the passage answers them) — and give the probability that it holds the answer.
+Search then orders those passages by it (ties keep the fused order); the rest follow in
+fused order. A passage no labelled question near this one was answered by gets no votes,
+and is judged by how the two searches saw it, so the trees carry to points nobody asked
+about; without the asked questions (``CSBOT_ASKED=0``) the votes are missing, and each tree
+sends a missing value the way scikit-learn does.
 
 The trees are stored as plain arrays (no pickles) and walked here with numpy, every row
 and tree at once: the same probabilities as scikit-learn's ``predict_proba`` (a test
@@ -32,6 +36,7 @@ import numpy as np
 from csbot.datafiles import model_file, read_shipped
 from csbot.errors import CsbotError
 from csbot.records import Hit
+from csbot.search.asked import VOTES
 
 RERANK_FILE = "rerank-{model}.npz"
 DEPTH = 20  # the fused passages it orders
@@ -46,19 +51,27 @@ FEATURES = (
     "log_dense_rank",  # log of the dense rank (1000 when the dense search did not rank it)
     "fused_gap",  # the first passage's fused score less this one's
     "log_length",  # log of the passage's length in characters
+    "asked_vote",  # the cosine of the nearest labelled question it answers (0: none)
+    "asked_vote_gap",  # the nearest answered labelled question's cosine less that
+    "asked_vote_share",  # the share of the 10 nearest labelled questions it answers
+    "asked_vote_weight",  # … weighted by their cosines
 )
 REMEDY = "run csbot calibrate to fit it again, or set CSBOT_RERANK=0 to search without it"
-_ARRAYS = ("feature", "threshold", "left", "right", "leaf", "value", "roots", "baseline")
+_ARRAYS = ("feature", "threshold", "missing_left", "left", "right", "leaf", "value", "roots", "baseline")
+_NODE_ARRAYS = ("threshold", "missing_left", "left", "right", "leaf", "value")
 
 
 class RerankError(CsbotError):
     """A shipped re-ranker file that cannot be read."""
 
 
-def features(hits: Sequence[Hit]) -> np.ndarray:
-    """The :data:`FEATURES` of each hit, in the order given (the fused order)."""
+def features(hits: Sequence[Hit], votes: np.ndarray | None = None) -> np.ndarray:
+    """The :data:`FEATURES` of each hit, in the order given (the fused order); ``votes`` are
+    the asked questions' (one row per hit), missing (NaN) when not given."""
     if not hits:
         return np.zeros((0, len(FEATURES)))
+    if votes is None:
+        votes = np.full((len(hits), VOTES), np.nan)
     first = hits[0].score
     best_bm25 = max(h.bm25_score for h in hits) or 1.0
     rows = [
@@ -76,15 +89,16 @@ def features(hits: Sequence[Hit]) -> np.ndarray:
         )
         for rank, h in enumerate(hits, start=1)
     ]
-    return np.array(rows, dtype=np.float64)
+    return np.hstack([np.array(rows, dtype=np.float64), np.asarray(votes, dtype=np.float64)])
 
 
 @dataclass(frozen=True)
 class Reranker:
     """Tree ensembles as arrays: nodes of every tree of every map side by side.
 
-    ``feature``/``threshold``/``left``/``right``/``leaf``/``value`` are per node (``left``
-    and ``right`` index that same array); ``roots[m]`` are map ``m``'s tree roots (-1 pads a
+    ``feature``/``threshold``/``missing_left``/``left``/``right``/``leaf``/``value`` are
+    per node (``left`` and ``right`` index that same array; ``missing_left``: a missing
+    value goes left); ``roots[m]`` are map ``m``'s tree roots (-1 pads a
     map with fewer trees); ``baseline[m]`` its raw score before any tree. Map 0 is fitted on
     every labelled question, map ``k + 1`` without fold ``k``.
     """
@@ -92,6 +106,7 @@ class Reranker:
     model: str
     feature: np.ndarray
     threshold: np.ndarray
+    missing_left: np.ndarray
     left: np.ndarray
     right: np.ndarray
     leaf: np.ndarray
@@ -111,7 +126,8 @@ class Reranker:
             inner = ~self.leaf[node]
             if not inner.any():
                 break
-            goes_left = x[rows, self.feature[node]] <= self.threshold[node]
+            value = x[rows, self.feature[node]]
+            goes_left = np.where(np.isnan(value), self.missing_left[node], value <= self.threshold[node])
             step = np.where(goes_left, self.left[node], self.right[node])
             node = np.where(inner, step, node)
         return self.baseline[m] + self.value[node].sum(axis=1)
@@ -120,13 +136,16 @@ class Reranker:
         """P(the passage holds the answer) for each row of ``x``."""
         return 1.0 / (1.0 + np.exp(-self.raw(x, held_out)))
 
-    def order(self, hits: Sequence[Hit], held_out: int | None = None) -> list[Hit]:
+    def order(
+        self, hits: Sequence[Hit], held_out: int | None = None, votes: np.ndarray | None = None
+    ) -> list[Hit]:
         """``hits`` (fused order) with the first :data:`DEPTH` re-ordered, each carrying its
-        probability in ``rerank``; ties keep the fused order."""
+        probability in ``rerank``; ties keep the fused order. ``votes``: the asked questions'
+        of the first :data:`DEPTH` (:func:`features`)."""
         head, tail = list(hits[:DEPTH]), list(hits[DEPTH:])
         if len(head) < 2:
             return list(hits)
-        p = self.probabilities(features(head), held_out)
+        p = self.probabilities(features(head, None if votes is None else votes[: len(head)]), held_out)
         ranked = sorted(range(len(head)), key=lambda i: (-round(float(p[i]), 9), i))
         return [replace(head[i], rerank=round(float(p[i]), 6)) for i in ranked] + tail
 
@@ -153,7 +172,8 @@ def read_reranker(path: Path) -> Reranker:
         n = len(reranker.feature)
         ok = (
             reranker.leaf.dtype == np.bool_
-            and all(len(getattr(reranker, a)) == n for a in ("threshold", "left", "right", "leaf", "value"))
+            and reranker.missing_left.dtype == np.bool_
+            and all(len(getattr(reranker, a)) == n for a in _NODE_ARRAYS)
             and reranker.roots.ndim == 2
             and len(reranker.baseline) == len(reranker.roots)
             and ((reranker.roots >= -1) & (reranker.roots < n)).all()
@@ -178,9 +198,7 @@ def read_reranker(path: Path) -> Reranker:
 
 def from_sklearn(model: str, fitted: Sequence[Any], report: dict[str, Any] | None = None) -> Reranker:
     """A :class:`Reranker` from fitted ``HistGradientBoostingClassifier`` s (map 0 first)."""
-    parts: dict[str, list[np.ndarray]] = {
-        name: [] for name in ("feature", "threshold", "left", "right", "leaf", "value")
-    }
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("feature", *_NODE_ARRAYS)}
     roots: list[list[int]] = []
     offset = 0
     for clf in fitted:
@@ -191,6 +209,7 @@ def from_sklearn(model: str, fitted: Sequence[Any], report: dict[str, Any] | Non
                 raise CsbotError("categorical splits are not supported by the re-ranker")
             parts["feature"].append(nodes["feature_idx"].astype(np.int64))
             parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
+            parts["missing_left"].append(nodes["missing_go_to_left"].astype(np.bool_))
             parts["left"].append(nodes["left"].astype(np.int64) + offset)
             parts["right"].append(nodes["right"].astype(np.int64) + offset)
             parts["leaf"].append(nodes["is_leaf"].astype(np.bool_))

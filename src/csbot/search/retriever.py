@@ -16,7 +16,7 @@ from csbot.index.protocols import LoadedIndex
 from csbot.records import Hit
 from csbot.search.adapter import QueryAdapter
 from csbot.search.asked import MISSING as ASKED_MISSING
-from csbot.search.asked import AskedQuestions
+from csbot.search.asked import VOTES, AskedQuestions, passage_key
 from csbot.search.fusion import convex, demote, fuse, lexical_trust, naming_kinds
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
@@ -29,6 +29,7 @@ Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf")
 QUERY_CACHE = 4096
+ASKED_CACHE = 16  # a question's cosines with the asked ones: read by search, then by confidence
 # Adjacent question words found side by side in a passage (``文化 程度``) add this share of
 # their own BM25 (over word pairs) to the passage's BM25: a phrase outranks the same words
 # scattered. Development set: 0.1 changed nothing, 0.2–0.3 put 基本文化程度 first for
@@ -93,16 +94,34 @@ class Retriever:
         # those of the other folds only.
         self.asked = asked
         self.held_out: int | None = None
-        # Students ask the same questions again (the exam items especially): the query
-        # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
-        self.query_vector: Callable[[str], np.ndarray] = lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
         # A model with a ranking side taught by a stronger one (csbot.embed.query_encoder)
         # orders the passages by that vector; the others by the query vector itself.
         self.ranks_apart = bool(getattr(embedder, "ranking_side", False))
+        # Students ask the same questions again (the exam items especially): the query
+        # vector, the one expensive step, is kept for the last QUERY_CACHE questions.
+        self.remember_vectors(QUERY_CACHE)
+
+    def remember_vectors(self, questions: int | None) -> None:
+        """Keep the vectors of the last ``questions`` questions asked (None: of every one, as
+        ``csbot calibrate`` does: it reads each development question several times)."""
+        self.query_vector: Callable[[str], np.ndarray] = lru_cache(maxsize=questions)(self._embed_query)
         self.ranking_vector: Callable[[str], np.ndarray] = self.query_vector
         if self.ranks_apart:  # both vectors of a question at once (OnnxEmbedder.embed_question)
-            both = lru_cache(maxsize=QUERY_CACHE)(self._embed_both)
+            both = lru_cache(maxsize=questions)(self._embed_both)
             self.query_vector, self.ranking_vector = (lambda t: both(t)[0]), (lambda t: both(t)[1])
+
+    @property
+    def asked(self) -> AskedQuestions | None:
+        return self._asked
+
+    @asked.setter
+    def asked(self, asked: AskedQuestions | None) -> None:
+        """Set the asked questions, and which of them each passage of the index answers."""
+        self._asked = asked
+        self._answers = asked.answered_by([passage_key(p) for p in self.index.passages]) if asked else []
+        self._asked_cosines: Callable[[str], np.ndarray] = lru_cache(maxsize=ASKED_CACHE)(
+            lambda text: asked.cosines(self.query_vector(text)) if asked else np.zeros(0)
+        )
 
     def analyse(self, question: str) -> Query:
         """The question read once for every stage (:func:`csbot.search.query.analyse`)."""
@@ -121,7 +140,14 @@ class Retriever:
         NaN without them or without text to embed."""
         if self.asked is None or not query.retrieval:
             return ASKED_MISSING
-        return self.asked.near(self.query_vector(query.retrieval), self.held_out)
+        return self.asked.near_by(self._asked_cosines(query.retrieval), self.held_out)
+
+    def asked_votes(self, query: Query, rows: list[int]) -> np.ndarray:
+        """What the labelled questions nearest ``query`` say of the passages of these index
+        rows (:meth:`AskedQuestions.votes`), NaN without them or without text to embed."""
+        if self.asked is None or not query.retrieval:
+            return np.full((len(rows), VOTES), np.nan)
+        return self.asked.votes(self._asked_cosines(query.retrieval), rows, self._answers, self.held_out)
 
     def bm25(self, query: Query) -> Ranked:
         lexical = self.index.lexical
@@ -269,7 +295,8 @@ class Retriever:
         ]
         clock.lap("fuse")
         if reranks:
-            hits = self.reranker.order(hits, self.held_out)[:k]  # type: ignore[union-attr]
+            votes = self.asked_votes(query, [i for i, _ in order[:RERANK_DEPTH]])
+            hits = self.reranker.order(hits, self.held_out, votes)[:k]  # type: ignore[union-attr]
             clock.lap("rerank")
         return hits
 

@@ -144,9 +144,21 @@ class Assistant:
     ) -> dict[str, Any]:
         """Per citation: ranks, scores, the closest unit and the query terms it holds."""
         by_passage = {(h.passage.doc_id, h.passage.text): h for h in hits}
+        found = [by_passage.get((c.doc_id, c.text)) for c in answer.citations]
+        # what the labelled questions nearest this one say of each cited passage (the
+        # re-ranker's votes: the cosine of the nearest one it answers, and its share of the
+        # ten nearest); only where the re-ranker read them
+        voted = mode == "hybrid" and self.retriever.reranker is not None and self.retriever.asked is not None
+        votes = (
+            self.retriever.asked_votes(query, [h.passage.passage_id for h in found if h]) if voted else None
+        )
         per_citation = []
-        for c in answer.citations:
-            h = by_passage.get((c.doc_id, c.text))
+        row = 0
+        for c, h in zip(answer.citations, found, strict=True):
+            vote = None
+            if votes is not None and h is not None:
+                vote = {"nearest": float(votes[row][0]), "share": float(votes[row][2])}
+                row += 1
             hay = set(self.retriever.tokenize(c.text))
             per_citation.append(
                 {
@@ -160,6 +172,7 @@ class Assistant:
                     # the re-ranker's probability that this passage holds the answer (None
                     # when it did not order the passages: BM25 or dense alone, or no model)
                     "rerank": h.rerank if h else None,
+                    "asked_vote": vote,
                     "matched_terms": sorted({w for w in query.terms if w in hay}),
                 }
             )
