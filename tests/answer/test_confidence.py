@@ -10,7 +10,7 @@ from csbot.answer import confidence
 from csbot.answer.builder import LIKELY, NOT_COVERED
 from csbot.answer.confidence import FEATURES, Calibration, Outcome, Signals, assess, calibration_for
 from csbot.records import Hit, Passage
-from csbot.reports.calibrate import cut_offs, fit
+from csbot.reports.calibrate import cut_offs, fit, likely_rules
 from csbot.reports.evaluation import EvalQuestion, Example
 from csbot.serve.assistant import Assistant
 from csbot.settings import Settings
@@ -135,6 +135,7 @@ def test_likely_cut_off_keeps_the_spans_shown_right_at_least_half_the_time() -> 
     # from 0.55 up: 0.55 (wrong), 0.6, 0.7 (not covered) and four right spans: 4 of 7
     # from 0.5 up: 4 of 8, also half; from 0.45 up: 4 of 9, less than half
     assert likely == pytest.approx(0.5)
+    assert likely_rules(examples, p) == (pytest.approx(0.15), pytest.approx(0.5))  # which rule bound it
     shown = [
         e.right for e, pi in zip(examples, p, strict=True) if pi >= likely and e.question.kind != "off-topic"
     ]
@@ -146,6 +147,7 @@ def test_fit_learns_that_closer_passages_are_right() -> None:
     cal = fit(examples, "test")
     assert cal.probability(_signals(dense=0.93)) > cal.probability(_signals(dense=0.81))
     assert cal.report["trained_on"] == 60 and cal.features == FEATURES
+    assert set(cal.report["likely_rules"]) == {"off_topic", "precision"}
 
 
 def test_a_missing_rerank_signal_pushes_neither_way_when_read_or_fitted() -> None:

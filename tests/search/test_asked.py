@@ -56,6 +56,10 @@ def test_votes_say_which_candidate_passages_the_nearest_questions_were_answered_
     asked = memory()
     answers = asked.answered_by(["d:c", "d:a", "d:zz", "d:b"])  # an index's passages, by row
     assert [a.tolist() for a in answers] == [[9], [0, 1], [], [1, 8]]
+    twice = replace(
+        asked, pair_question=np.append(asked.pair_question, 0), pair_passage=np.append(asked.pair_passage, 0)
+    )
+    assert [a.tolist() for a in twice.answered_by(["d:a"])] == [[0, 1]]  # a pair named twice counts once
     cos = asked.cosines(unit(1.0, 0.0, 0.0))
     votes = asked.votes(cos, [1, 3, 2, 0], answers)
     best = float(cos[:10].max())

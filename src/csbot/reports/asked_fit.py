@@ -54,10 +54,12 @@ def fit_asked(assistant: Assistant, questions: Sequence[EvalQuestion], model: st
             continue
         if q.evidence is not None:
             evidence = [squash(e) for e in q.evidence]
-            for row, text in enumerate(flat):
-                if any(e in text for e in evidence):
-                    key = keys.setdefault(passage_key(passages[row]), len(keys))
-                    pairs.append((len(vectors), key))
+            holding = {
+                keys.setdefault(passage_key(passages[row]), len(keys))
+                for row, text in enumerate(flat)
+                if any(e in text for e in evidence)
+            }
+            pairs.extend((len(vectors), key) for key in sorted(holding))
         vectors.append(retriever.query_vector(query.retrieval)[0])
         answered.append(q.evidence is not None)
         folds.append(fold_of(q.qid, q.group))

@@ -120,11 +120,13 @@ def fit(examples: list[Example], model: str, caught: Collection[str] = ()) -> Ca
     y = [1 if e.right else 0 for e in examples]
     lr = fit_logistic([e.signals.vector() for e in examples], y, C_GRID)
     likely, confident = cut_offs(examples, lr.cv_p, caught)
+    by_off_topic, by_precision = likely_rules(examples, lr.cv_p, caught)
     report = {
         "trained_on": len(examples),
         "positives": sum(y),
         "C": lr.c,
         "cv": calibration_figures([(p, float(t)) for p, t in zip(lr.cv_p, y, strict=True)]),
+        "likely_rules": {"off_topic": by_off_topic, "precision": by_precision},
     }
     return Calibration(
         model=model,
@@ -139,28 +141,35 @@ def fit(examples: list[Example], model: str, caught: Collection[str] = ()) -> Ca
     )
 
 
-def cut_offs(examples: list[Example], p: list[float], caught: Collection[str] = ()) -> tuple[float, float]:
-    """``(likely, confident)`` from cross-validated probabilities ``p`` (module docstring);
-    the off-topic questions in ``caught`` (ids) do not hold ``likely`` up: the detector
-    withholds their span."""
+def likely_rules(examples: list[Example], p: list[float], caught: Collection[str] = ()) -> tuple[float, float]:
+    """The two lower bounds of the ``likely`` cut-off (module docstring): :data:`MARGIN`
+    above the most probable off-topic question not in ``caught`` (ids: the detector withholds
+    their span), and where the spans shown for on-topic questions are right at least
+    :data:`LIKELY_PRECISION` of the time (an extreme value alone drifts from one refit to
+    the next)."""
     off = [
         pi
         for e, pi in zip(examples, p, strict=True)
         if e.question.kind == "off-topic" and e.question.qid not in caught
     ]
-    missing = sorted(pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "not-covered")
-    likely = round(min(max(off, default=0.0) + MARGIN, 0.99), 4)
-    # … and no lower than where the spans shown for on-topic questions are right at least
-    # LIKELY_PRECISION of the time (an extreme value alone drifts from one refit to the next)
+    by_off_topic = round(min(max(off, default=0.0) + MARGIN, 0.99), 4)
     on_topic = sorted(
         ((pi, e.right) for e, pi in zip(examples, p, strict=True) if e.question.kind != "off-topic")
     )
     right_above, shown = sum(right for _, right in on_topic), len(on_topic)  # at or above t
     for t, right in on_topic:
         if right_above >= LIKELY_PRECISION * shown:
-            likely = max(likely, round(t, 4))
-            break
+            return by_off_topic, round(t, 4)
         right_above, shown = right_above - right, shown - 1
+    return by_off_topic, 0.0
+
+
+def cut_offs(examples: list[Example], p: list[float], caught: Collection[str] = ()) -> tuple[float, float]:
+    """``(likely, confident)`` from cross-validated probabilities ``p`` (module docstring);
+    the off-topic questions in ``caught`` (ids) do not hold ``likely`` up: the detector
+    withholds their span."""
+    missing = sorted(pi for e, pi in zip(examples, p, strict=True) if e.question.kind == "not-covered")
+    likely = max(likely_rules(examples, p, caught))
     # at least NOT_COVERED_KEPT of the not-covered questions stay below the confident cut-off
     floor = missing[min(len(missing) - 1, int(NOT_COVERED_KEPT * len(missing)))] + 1e-4 if missing else likely
     confident = 0.99

@@ -130,15 +130,26 @@ class AskedQuestions:
             return out
         kept = np.flatnonzero(allowed)
         nearest = kept[_nearest(cos[kept])]
-        near_cos = cos[nearest].astype(np.float64)
         answered = allowed & self.answered
-        best = float(cos[answered].max()) if answered.any() else 0.0
-        for n, row in enumerate(rows):
-            askers = answers[row] if row < len(answers) else _NONE
-            askers = askers[allowed[askers]]
-            vote = float(cos[askers].max()) if len(askers) else 0.0
-            among = np.isin(nearest, askers)
-            out[n] = (vote, best - vote, among.mean(), near_cos[among].sum() / near_cos.sum())
+        out[:, 1] = float(cos[answered].max()) if answered.any() else 0.0
+        # every (candidate, question it answers) pair at once: no loop over the candidates
+        lists = [answers[row] if row < len(answers) else _NONE for row in rows]
+        askers = np.concatenate([_NONE, *lists])
+        owner = np.repeat(np.arange(len(rows)), [len(a) for a in lists])
+        keep = allowed[askers]
+        askers, owner = askers[keep], owner[keep]
+        if len(askers):
+            vote = np.full(len(rows), -np.inf)
+            np.maximum.at(vote, owner, cos[askers].astype(np.float64))
+            voted = np.isfinite(vote)
+            out[voted, 0] = vote[voted]
+            out[:, 1] -= out[:, 0]
+            near = np.zeros(len(cos))
+            near[nearest] = 1.0
+            near_cos = np.zeros(len(cos))
+            near_cos[nearest] = cos[nearest]
+            out[:, 2] = np.bincount(owner, weights=near[askers], minlength=len(rows)) / len(nearest)
+            out[:, 3] = np.bincount(owner, weights=near_cos[askers], minlength=len(rows)) / near_cos.sum()
         return np.round(out, 6)
 
     def answered_by(self, keys: Sequence[str]) -> list[np.ndarray]:
@@ -149,7 +160,7 @@ class AskedQuestions:
         by_key: dict[int, list[int]] = {}
         for q, p in zip(self.pair_question.tolist(), self.pair_passage.tolist(), strict=True):
             by_key.setdefault(p, []).append(q)
-        return [np.array(sorted(by_key.get(where.get(k, -1), ())), dtype=np.int64) for k in keys]
+        return [np.array(sorted(set(by_key.get(where.get(k, -1), ()))), dtype=np.int64) for k in keys]
 
     def _allowed(self, cos: np.ndarray, held_out: int | None) -> tuple[np.ndarray, np.ndarray]:
         if held_out is None:

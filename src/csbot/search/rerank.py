@@ -122,12 +122,15 @@ class Reranker:
         roots = self.roots[m][self.roots[m] >= 0]
         node = np.broadcast_to(roots, (len(x), len(roots))).copy()
         rows = np.arange(len(x))[:, None]
+        missing = bool(np.isnan(x).any())
         while True:
             inner = ~self.leaf[node]
             if not inner.any():
                 break
             value = x[rows, self.feature[node]]
-            goes_left = np.where(np.isnan(value), self.missing_left[node], value <= self.threshold[node])
+            goes_left = value <= self.threshold[node]
+            if missing:  # a missing value goes where scikit-learn sends it
+                goes_left = np.where(np.isnan(value), self.missing_left[node], goes_left)
             step = np.where(goes_left, self.left[node], self.right[node])
             node = np.where(inner, step, node)
         return self.baseline[m] + self.value[node].sum(axis=1)
