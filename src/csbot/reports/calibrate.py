@@ -141,7 +141,9 @@ def fit(examples: list[Example], model: str, caught: Collection[str] = ()) -> Ca
     )
 
 
-def likely_rules(examples: list[Example], p: list[float], caught: Collection[str] = ()) -> tuple[float, float]:
+def likely_rules(
+    examples: list[Example], p: list[float], caught: Collection[str] = ()
+) -> tuple[float, float]:
     """The two lower bounds of the ``likely`` cut-off (module docstring): :data:`MARGIN`
     above the most probable off-topic question not in ``caught`` (ids: the detector withholds
     their span), and where the spans shown for on-topic questions are right at least
