@@ -79,10 +79,10 @@ class Fixed(Reranker):
         self.seen.append((len(x), held_out))  # type: ignore[attr-defined]
         return np.array(self.order_p)  # type: ignore[attr-defined]
 
-    def order(self, hits, held_out=None, votes=None):  # type: ignore[no-untyped-def]
+    def order(self, hits, held_out=None, votes=None, k=None):  # type: ignore[no-untyped-def]
         object.__setattr__(self, "order_p", [self.p.get(h.passage.passage_id, 0.0) for h in hits[:DEPTH]])  # type: ignore[attr-defined]
         self.seen.append(("votes", votes))  # type: ignore[attr-defined]
-        return Reranker.order(self, hits, held_out, votes)
+        return Reranker.order(self, hits, held_out, votes, k)
 
 
 def test_order_puts_the_first_passages_by_probability_and_keeps_ties_and_the_rest() -> None:
@@ -96,6 +96,8 @@ def test_order_puts_the_first_passages_by_probability_and_keeps_ties_and_the_res
         DEPTH + 2,
     ]  # beyond the depth: as fused
     assert out[0].rerank == 0.9 and out[-1].rerank is None and out[0].score == hits[2].score
+    assert reranker.order(hits, k=3) == out[:3] and reranker.order(hits, k=DEPTH + 2) == out[: DEPTH + 2]
+    assert reranker.order(hits[:1], k=3) == hits[:1]
 
 
 def test_the_file_round_trips_and_a_broken_or_foreign_one_names_the_remedy(tmp_path: Path) -> None:

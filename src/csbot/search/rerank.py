@@ -120,19 +120,21 @@ class Reranker:
         the map fitted without that fold."""
         m = 0 if held_out is None else held_out + 1
         roots = self.roots[m][self.roots[m] >= 0]
-        node = np.broadcast_to(roots, (len(x), len(roots))).copy()
-        rows = np.arange(len(x))[:, None]
+        trees = len(roots)
+        node = np.tile(roots, len(x))  # row r's node in tree t at r * trees + t
+        row = np.repeat(np.arange(len(x)), trees)
         missing = bool(np.isnan(x).any())
-        while True:
-            inner = ~self.leaf[node]
-            if not inner.any():
-                break
-            value = x[rows, self.feature[node]]
-            goes_left = value <= self.threshold[node]
+        walking = np.flatnonzero(~self.leaf[node])  # only the (row, tree) pairs not at a leaf yet
+        while len(walking):
+            at = node[walking]
+            value = x[row[walking], self.feature[at]]
+            goes_left = value <= self.threshold[at]
             if missing:  # a missing value goes where scikit-learn sends it
-                goes_left = np.where(np.isnan(value), self.missing_left[node], goes_left)
-            step = np.where(goes_left, self.left[node], self.right[node])
-            node = np.where(inner, step, node)
+                goes_left = np.where(np.isnan(value), self.missing_left[at], goes_left)
+            at = np.where(goes_left, self.left[at], self.right[at])
+            node[walking] = at
+            walking = walking[~self.leaf[at]]
+        node = node.reshape(len(x), trees)
         return self.baseline[m] + self.value[node].sum(axis=1)
 
     def probabilities(self, x: np.ndarray, held_out: int | None = None) -> np.ndarray:
@@ -140,17 +142,21 @@ class Reranker:
         return 1.0 / (1.0 + np.exp(-self.raw(x, held_out)))
 
     def order(
-        self, hits: Sequence[Hit], held_out: int | None = None, votes: np.ndarray | None = None
+        self,
+        hits: Sequence[Hit],
+        held_out: int | None = None,
+        votes: np.ndarray | None = None,
+        k: int | None = None,
     ) -> list[Hit]:
         """``hits`` (fused order) with the first :data:`DEPTH` re-ordered, each carrying its
         probability in ``rerank``; ties keep the fused order. ``votes``: the asked questions'
-        of the first :data:`DEPTH` (:func:`features`)."""
+        of the first :data:`DEPTH` (:func:`features`); ``k``: only the first ``k`` wanted."""
         head, tail = list(hits[:DEPTH]), list(hits[DEPTH:])
         if len(head) < 2:
-            return list(hits)
+            return list(hits[:k])
         p = self.probabilities(features(head, None if votes is None else votes[: len(head)]), held_out)
-        ranked = sorted(range(len(head)), key=lambda i: (-round(float(p[i]), 9), i))
-        return [replace(head[i], rerank=round(float(p[i]), 6)) for i in ranked] + tail
+        ranked = sorted(range(len(head)), key=lambda i: (-round(float(p[i]), 9), i))[:k]
+        return ([replace(head[i], rerank=round(float(p[i]), 6)) for i in ranked] + tail)[:k]
 
     def save(self, path: Path) -> None:
         """Write the re-ranker as an ``.npz`` (read with ``allow_pickle=False``), whole or not

@@ -241,7 +241,9 @@ class Retriever:
         score = np.round(cosine - self.csls_weight * self.index.hubness[rows], 6)
         owner = units[rows, 0]
         by_owner = np.lexsort((rows, -score, owner))  # passage, then best first, then unit row
-        closest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]  # one per passage
+        grouped = owner[by_owner]
+        firsts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+        closest = by_owner[firsts]  # one per passage: its best unit
         closest = closest[np.lexsort((owner[closest], -score[closest]))]  # best first, ties by passage
         ids, best = owner[closest].tolist(), score[closest].tolist()
         starts, stops = units[rows[closest], 1].tolist(), units[rows[closest], 2].tolist()
@@ -296,7 +298,7 @@ class Retriever:
         clock.lap("fuse")
         if reranks:
             votes = self.asked_votes(query, [i for i, _ in order[:RERANK_DEPTH]])
-            hits = self.reranker.order(hits, self.held_out, votes)[:k]  # type: ignore[union-attr]
+            hits = self.reranker.order(hits, self.held_out, votes, k)  # type: ignore[union-attr]
             clock.lap("rerank")
         return hits
 
