@@ -103,27 +103,25 @@ def fit_reranker(retriever: Retriever, questions: Sequence[EvalQuestion], model:
     x, y, question, fold = training_rows(retriever, questions)
     if len(np.unique(question)) < 2 * FOLDS or y.min() == y.max():
         raise CsbotError(f"{len(np.unique(question))} labelled questions are too few to fit the re-ranker")
-    voted = x.copy()
-    x = np.vstack([voted, _without_votes(voted)])
-    y, fold = np.concatenate([y, y]), np.concatenate([fold, fold])
-    fitted = [_trees().fit(x, y)]
-    fitted += [_trees().fit(x[fold != k], y[fold != k]) for k in range(FOLDS)]
+    unvoted = _without_votes(x)
+    # each question's rows twice, with its votes and with them missing
+    both_x, both_y, both_fold = np.vstack([x, unvoted]), np.concatenate([y, y]), np.concatenate([fold, fold])
+    fitted = [_trees().fit(both_x, both_y)]
+    fitted += [_trees().fit(both_x[both_fold != k], both_y[both_fold != k]) for k in range(FOLDS)]
     reranker = from_sklearn(model, fitted)
-    half = len(voted)
-    y, fold = y[:half], fold[:half]
-    with_votes, without = np.zeros(half), np.zeros(half)
+    with_votes, without = np.zeros(len(y)), np.zeros(len(y))
     for k in range(FOLDS):
-        with_votes[fold == k] = reranker.raw(voted[fold == k], held_out=k)
-        without[fold == k] = reranker.raw(_without_votes(voted[fold == k]), held_out=k)
+        with_votes[fold == k] = reranker.raw(x[fold == k], held_out=k)
+        without[fold == k] = reranker.raw(unvoted[fold == k], held_out=k)
     report = {
         "trained_on": int(len(np.unique(question))),
-        "passages": int(half),
+        "passages": int(len(y)),
         "trees": TREES,
         "learning_rate": LEARNING_RATE,
         "leaves": LEAVES,
         "first_right_out_of_fold": first_right(with_votes, y, question),
         "first_right_out_of_fold_without_votes": first_right(without, y, question),
-        "first_right_fused": first_right(-voted[:, 2], y, question),  # by fused rank
+        "first_right_fused": first_right(-x[:, 2], y, question),  # by fused rank
     }
     return replace(reranker, report=report)
 
