@@ -44,6 +44,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "CSBOT_QUERY_ADAPTER": "no",
         "CSBOT_RERANK": "off",
         "CSBOT_ASKED": "no",
+        "CSBOT_SPAN_MODEL": "off",
         "CSBOT_REQUEST_THREADS": "2",
         "CSBOT_TRAINER_TOKEN": "trainer-token-123",
         "CSBOT_STORE": "postgresql://csbot:secret@db.example/csbot",
@@ -56,7 +57,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert (s.top_k, s.candidates, s.rrf_k, s.fusion, s.bm25_weight) == (7, 80, 10, "rrf", 0.25)
     assert (s.max_question_chars, s.log_questions, s.request_threads) == (20, False, 2)
     assert s.trainer_token == "trainer-token-123" and s.query_adapter is False and s.rerank is False
-    assert s.asked is False
+    assert s.asked is False and s.span_model is False
     assert s.store == "postgresql://csbot:secret@db.example/csbot" and "secret" not in repr(s)
     named = {f.metadata["env"] for f in fields(Settings) if "env" in f.metadata}
     assert named == set(env)  # a new setting with a variable needs a line here

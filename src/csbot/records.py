@@ -90,6 +90,9 @@ class Hit:
     dense_score: float = 0.0
     dense_span: tuple[int, int] | None = None  # the part of the text the dense score is for
     rerank: float | None = None  # the re-ranker's probability, when it ordered this passage
+    # the dense search's cosine of each of the passage's units it found, ``(start, end,
+    # cosine)`` (the model's own query vector): the span picker reads them
+    units: tuple[tuple[int, int, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ class Settings:
             (:mod:`csbot.search.rerank`) when one is shipped for the model.
         asked: whether answering reads what the labelled questions nearest a question say
             (:mod:`csbot.search.asked`) when they are shipped for the model.
+        span_model: whether the answer span is chosen by the learned span picker
+            (:mod:`csbot.answer.span_model`) when one is shipped for the model.
         request_threads: how many requests the service works on at once (others queue).
         show_progress: progress bars while embedding (the CLI turns this on).
         trainer_token: the secret a trainer sends to see what students asked (``/trainer``);
@@ -120,6 +122,7 @@ class Settings:
     query_adapter: bool = field(default=True, metadata=_env("CSBOT_QUERY_ADAPTER"))
     rerank: bool = field(default=True, metadata=_env("CSBOT_RERANK"))
     asked: bool = field(default=True, metadata=_env("CSBOT_ASKED"))
+    span_model: bool = field(default=True, metadata=_env("CSBOT_SPAN_MODEL"))
     # Few threads queued in order beat many fighting over the cores (see serve/api/app.py).
     request_threads: int = field(
         default_factory=lambda: (os.cpu_count() or 2) + 1, metadata=_env("CSBOT_REQUEST_THREADS")

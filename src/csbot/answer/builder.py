@@ -26,7 +26,9 @@ from csbot.answer.exam import (
 from csbot.answer.highlight import term_spans
 from csbot.answer.offtopic import detector_for
 from csbot.answer.qtypes import LIST_Q
-from csbot.answer.spans import extract_span
+from csbot.answer.span_model import SpanModel
+from csbot.answer.span_model import features as span_features
+from csbot.answer.spans import extract_span, span_candidates
 from csbot.records import Answer, Citation, DocumentInfo, Hit
 from csbot.search.fusion import naming_kinds
 from csbot.search.overlap import TermWeights, unseen_share
@@ -54,6 +56,7 @@ class Reader(Protocol):
     questions nearest it say (:mod:`csbot.search.asked`)."""
 
     weights: TermWeights
+    held_out: int | None  # the fold a development question is answered without (csbot eval)
 
     def analyse(self, question: str) -> Query: ...
 
@@ -98,10 +101,17 @@ def _bank_answer_span(text: str, choice: Choice) -> Span:
 class AnswerBuilder:
     """Turns retrieval hits into an :class:`Answer` (one per question)."""
 
-    def __init__(self, reader: Reader, documents: dict[str, DocumentInfo], model: str = "") -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        documents: dict[str, DocumentInfo],
+        model: str = "",
+        span_model: SpanModel | None = None,
+    ) -> None:
         self.reader = reader
         self.documents = documents
         self.model = model  # the embedding model, whose calibration decides confidence
+        self.span_model = span_model  # the learned span picker, if any (else the rules pick)
 
     def _weight(self, query: Query):  # type: ignore[no-untyped-def]
         """Sentence score: IDF of the question's words it holds, plus a little for each of
@@ -143,7 +153,9 @@ class AnswerBuilder:
             extract = Pick(bank_rank, _bank_answer_span(hits[0].passage.text, choice))
         elif exam is not None:
             choice, evidence_rank = self._from_evidence(exam, hits)
-            extract = self._span(query, hits, evidence_rank) if evidence_rank is not None else None
+            extract = (
+                self._span(query, hits, evidence_rank, learned=False) if evidence_rank is not None else None
+            )
             if not choice.suggested:
                 outcome, message = Outcome.NOT_COVERED, UNDECIDED
         if outcome is Outcome.NOT_COVERED:
@@ -242,11 +254,37 @@ class AnswerBuilder:
             off_topic=off_topic,
         )
 
-    def _span(self, query: Query, hits: Sequence[Hit], rank: int) -> Pick:
+    def _span(self, query: Query, hits: Sequence[Hit], rank: int, learned: bool = True) -> Pick:
+        """The span of the ``rank``-th hit: the learned picker's choice when there is one
+        (and the dense search compared the passage's units), else the rules'."""
         hit = hits[rank - 1]
+        learned = learned and self.span_model is not None
+        rule_span, options = self.span_options(query, hit, candidates=learned)
+        if self.span_model is not None and options is not None:
+            spans, x = options
+            chosen = self.span_model.pick(x, [s.end - s.start for s in spans], self.reader.held_out)
+            return Pick(rank, spans[chosen])
+        return Pick(rank, rule_span)
+
+    def span_options(
+        self, query: Query, hit: Hit, candidates: bool = True
+    ) -> tuple[Span, tuple[list[Span], np.ndarray] | None]:
+        """The rules' span of ``hit``, and (with ``candidates``) its candidate spans with
+        their features for the learned picker (:mod:`csbot.answer.span_model`; None for an
+        exam item, or without the units' cosines)."""
         p = hit.passage
         near = hit.dense_span if hit.dense_span and hit.dense_span != (0, len(p.text)) else None
-        return Pick(rank, extract_span(query.text, p.text, p.kind, self._weight(query), near=near))
+        weight = self._weight(query)
+        rule_span = extract_span(query.text, p.text, p.kind, weight, near=near)
+        if not candidates or not hit.units:
+            return rule_span, None
+        found = span_candidates(query.text, p.text, p.kind, weight)
+        if found is None:
+            return rule_span, None
+        overlap = self.reader.overlap
+        return rule_span, span_features(
+            query.text, p.text, found, near, hit.units, rule_span, lambda t: overlap(query, t)
+        )
 
     def _bank(
         self, exam: ExamQuestion | None, question: str, hits: Sequence[Hit]

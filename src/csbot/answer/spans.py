@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from csbot.answer.qtypes import Next, SpanRule, asks_every_item, bonus, rule_for
 from csbot.text.normalise import normalize
@@ -80,6 +81,24 @@ def _list_span(text: str, sents: list[Span], best: Span) -> Span | None:
     return Span(start, end)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """A passage's sentences, each one's score for the question, and the span each would
+    give as the best sentence (:func:`span_candidates`)."""
+
+    sentences: list[Span]
+    scores: list[float]
+    spans: list[Span]
+
+
+def _scored(
+    question: str, text: str, weight: Callable[[str], float]
+) -> tuple[list[Span], list[float], SpanRule]:
+    sents = sentences(text)
+    rule = rule_for(question)
+    return sents, [weight(text[s.start : s.end]) + bonus(rule, text[s.start : s.end]) for s in sents], rule
+
+
 def extract_span(
     question: str,
     text: str,
@@ -101,18 +120,37 @@ def extract_span(
     """
     if kind == "exam-item":
         return Span(0, len(text))
-    sents = sentences(text)
+    sents, base, rule = _scored(question, text, weight)
     if not sents:
         return Span(0, len(text))
-    rule = rule_for(question)
-    base = [weight(text[s.start : s.end]) + bonus(rule, text[s.start : s.end]) for s in sents]
     lift = NEAR_LIFT * max(base) if near and max(base) > 0 else 0.0
     scored = [
         (b + (lift if near and s.start < near[1] and near[0] < s.end else 0.0), -i, s)
         for i, (b, s) in enumerate(zip(base, sents, strict=True))
     ]
     best = max(scored)[2]
-    i = sents.index(best)
+    return _around(question, text, sents, base, sents.index(best), rule, allow_list)
+
+
+def span_candidates(question: str, text: str, kind: str, weight: Callable[[str], float]) -> Candidates | None:
+    """Every sentence of ``text`` as the best one, and the span :func:`extract_span` would
+    widen it to (the learned span picker chooses among them); None for an exam item or a
+    text without sentences."""
+    if kind == "exam-item":
+        return None
+    sents, base, rule = _scored(question, text, weight)
+    if not sents:
+        return None
+    return Candidates(
+        sents, base, [_around(question, text, sents, base, i, rule, True) for i in range(len(sents))]
+    )
+
+
+def _around(
+    question: str, text: str, sents: list[Span], base: list[float], i: int, rule: SpanRule, allow_list: bool
+) -> Span:
+    """The span around best sentence ``i``: the item alone when it stands out, else widened."""
+    best = sents[i]
     if rule.one_item and not asks_every_item(question) and _stands_out(text, sents, base, i):
         return best  # 管理型职业锚的特点: the item that names it, not the whole list
     best = _widen_back(text, sents, i, best, rule)

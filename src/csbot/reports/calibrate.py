@@ -20,8 +20,9 @@ questions they are judged on:
 The result is written to ``data/confidence.json`` under the embedding model's name. Before it,
 :func:`calibrate_all` fits the query adapter (:mod:`csbot.reports.adapt`), keeps the asked
 questions (:mod:`csbot.reports.asked_fit`, read out of fold), fits the re-ranker
-(:mod:`csbot.reports.rerank_fit`, which reads their votes), whose out-of-fold models give
-the signals the model is fitted on, and fits the off-topic detector
+(:mod:`csbot.reports.rerank_fit`, which reads their votes) and the span picker
+(:mod:`csbot.reports.span_fit`), whose out-of-fold models give the signals and spans the
+model is fitted on, and fits the off-topic detector
 (:mod:`csbot.answer.offtopic`: :func:`offtopic_detector`, written to ``data/offtopic.json``),
 whose out-of-fold decisions say which off-topic questions the ``likely`` cut-off must stay above.
 """
@@ -263,15 +264,18 @@ def offtopic_detector(
 
 def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
     """Fit the query adapter (unless ``settings.query_adapter`` is off), the re-ranker (unless
-    ``settings.rerank`` is off), keep the asked questions (unless ``settings.asked`` is off)
+    ``settings.rerank`` is off), keep the asked questions (unless ``settings.asked`` is off),
+    fit the span picker (unless ``settings.span_model`` is off)
     and then fit the confidence model on the dev split of
     ``questions``, write each into ``csbot/data``, and return what each reports."""
     from importlib import resources
 
+    from csbot.answer.span_model import span_file
     from csbot.reports.adapt import fit_adapter
     from csbot.reports.asked_fit import fit_asked
     from csbot.reports.evaluation import collect, load_questions
     from csbot.reports.rerank_fit import fit_reranker
+    from csbot.reports.span_fit import fit_span_model
     from csbot.search.adapter import adapter_file
     from csbot.search.asked import asked_file, read_asked
     from csbot.search.rerank import rerank_file
@@ -279,7 +283,7 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
 
     dev = [q for q in load_questions(questions) if q.split == "dev"]
     # without the shipped adapter: it is refitted here (and may be the broken file being replaced)
-    assistant = Assistant(replace(settings, query_adapter=False, rerank=False, asked=False))
+    assistant = Assistant(replace(settings, query_adapter=False, rerank=False, asked=False, span_model=False))
     assistant.retriever.remember_vectors(None)  # each question is embedded once, not per stage
     data = resources.files("csbot.data")
     reports: list[dict[str, Any]] = []
@@ -302,6 +306,12 @@ def calibrate_all(settings: Settings, questions: Path) -> list[dict[str, Any]]:
             reranker.save(path)
         assistant.retriever.reranker = reranker
         reports.append({"rerank": reranker.report})
+    if settings.span_model:  # on the first passages ask finds: the spans the confidence model judges
+        spans = fit_span_model(assistant, dev, settings.model)
+        with resources.as_file(data.joinpath(span_file(settings.model))) as path:
+            spans.save(path)
+        assistant.builder.span_model = spans
+        reports.append({"span_model": spans.report})
     # the unlabelled students' questions the ranking side learns from (reports/distil) are on
     # topic by how they were written: without them the detector learnt that English is off
     # topic (English is a sixth of the general questions and a fifteenth of dev's on-topic ones)

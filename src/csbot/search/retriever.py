@@ -55,6 +55,24 @@ class Ranked:
     scores: dict[int, float]
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # dense: the closest unit
     cosines: dict[int, float] = field(default_factory=dict)  # dense: that unit's cosine
+    units: UnitCosines | None = None  # dense: every unit found, by passage
+
+
+@dataclass(frozen=True)
+class UnitCosines:
+    """The units a dense search found, sorted by passage row: their characters and cosines."""
+
+    owner: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    cosine: np.ndarray
+
+    def of(self, row: int) -> tuple[tuple[int, int, float], ...]:
+        """``(start, end, cosine)`` of each unit of the passage at ``row`` that was found."""
+        a, b = np.searchsorted(self.owner, (row, row + 1))
+        return tuple(
+            zip(self.start[a:b].tolist(), self.end[a:b].tolist(), self.cosine[a:b].tolist(), strict=True)
+        )
 
 
 class Retriever:
@@ -210,28 +228,29 @@ class Retriever:
         vector = self.query_vector(query.retrieval)
         depth = min(len(self.index.units), DENSE_DEPTH)
         sims, idx = self.index.vectors.search(vector, depth)
-        ids, best, spans, cosines = self._nearest(sims[0], idx[0])
+        ids, best, spans, cosines, units = self._nearest(sims[0], idx[0])
         if not adapted or (self.adapter is None and not self.ranks_apart):
-            return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines)
+            return Ranked(ids, dict(zip(ids, best, strict=True)), spans, cosines, units)
         ranking = self.ranking_vector(query.retrieval)
         if self.adapter is not None:
             ranking = self.adapter.apply(ranking, self.held_out)
         # a second search of one vector (FAISS runs a search of two rows on OpenMP threads,
         # which fight the model's threads: warm ask p50 +2 ms): the ranking order
         sims, idx = self.index.vectors.search(ranking, depth)
-        ids, best, _, _ = self._nearest(sims[0], idx[0])
+        ids, best, _, _, _ = self._nearest(sims[0], idx[0])
         return Ranked(
             ids,
             dict(zip(ids, best, strict=True)),
             {i: spans[i] for i in ids if i in spans},
             {i: cosines[i] for i in ids if i in cosines},
+            units,
         )
 
     def _nearest(
         self, sims: np.ndarray, idx: np.ndarray
-    ) -> tuple[list[int], list[float], dict[int, tuple[int, int]], dict[int, float]]:
+    ) -> tuple[list[int], list[float], dict[int, tuple[int, int]], dict[int, float], UnitCosines]:
         """Passage rows best first, their CSLS scores, closest units and those units' cosines,
-        from one row of a vector search."""
+        and every unit found, from one row of a vector search."""
         units = self.index.units
         found = idx >= 0
         rows = idx[found].astype(np.int64)  # the units found, by row
@@ -249,7 +268,10 @@ class Retriever:
         starts, stops = units[rows[closest], 1].tolist(), units[rows[closest], 2].tolist()
         spans = dict(zip(ids, zip(starts, stops, strict=True), strict=True))
         cosines = dict(zip(ids, cosine[closest].tolist(), strict=True))
-        return ids, best, spans, cosines
+        found_units = UnitCosines(
+            grouped, units[rows[by_owner], 1], units[rows[by_owner], 2], cosine[by_owner]
+        )
+        return ids, best, spans, cosines, found_units
 
     def search(
         self,
@@ -292,6 +314,7 @@ class Retriever:
                 bm25_score=round(lexical.scores.get(i, 0.0), 6),
                 dense_score=semantic.cosines.get(i, 0.0),
                 dense_span=semantic.spans.get(i),
+                units=semantic.units.of(i) if semantic.units is not None else (),
             )
             for i, score in order[: max(k, RERANK_DEPTH) if reranks else k]
         ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from csbot.answer.builder import AnswerBuilder
 from csbot.answer.confidence import explain as explain_confidence
+from csbot.answer.span_model import span_model_for
 from csbot.embed.base import Embedder
 from csbot.embed.factory import make_embedder
 from csbot.errors import QuestionError
@@ -62,7 +63,8 @@ class Assistant:
         # Read now: the source lines shown stay those of the index being served, even while
         # `csbot remove` has taken a file out ahead of the switch to the new index.
         self.raw_lines = {d.doc_id: self.corpus.raw_lines(d) for d in self.corpus.documents}
-        self.builder = AnswerBuilder(self.retriever, self.documents, settings.model)
+        spans = span_model_for(settings.model) if settings.span_model else None
+        self.builder = AnswerBuilder(self.retriever, self.documents, settings.model, spans)
         self.manifest = index.manifest
         # The index is read-only and answers are deterministic: a question asked again (the
         # same exam item by a whole class) is answered from memory.
