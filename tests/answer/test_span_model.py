@@ -19,7 +19,6 @@ from csbot.answer.span_model import (
 )
 from csbot.answer.spans import extract_span, span_candidates
 from csbot.settings import Settings
-from csbot.text.sentences import Span
 from csbot.trees import from_sklearn
 
 TEXT = (
@@ -52,7 +51,9 @@ def test_features_describe_each_distinct_span_once() -> None:
     assert sum(r["rule"] for r in rows) == 1 and rows[spans.index(rule)]["rule"] == 1.0
     last = rows[spans.index(found.spans[-1])]
     assert last["cosine_span"] == 0.9 and last["cosine_gap"] == 0.0  # the closest window is in it
-    assert rows[0]["cosine_span"] in (0.8, 0.9) and all(r["question_type"] == 2.0 for r in rows)  # a list question
+    assert rows[0]["cosine_span"] in (0.8, 0.9) and all(
+        r["question_type"] == 2.0 for r in rows
+    )  # a list question
 
 
 def test_the_best_candidate_pays_for_its_length() -> None:
