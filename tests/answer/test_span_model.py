@@ -88,10 +88,10 @@ class Last(SpanModel):
     """A picker that always prefers the last candidate."""
 
     def __init__(self) -> None:
-        pass
+        object.__setattr__(self, "params", {})
 
-    def pick(self, x: np.ndarray, lengths, held_out=None) -> int:  # type: ignore[no-untyped-def]
-        return len(x) - 1
+    def probabilities(self, x: np.ndarray, held_out: int | None = None) -> np.ndarray:
+        return np.linspace(0.1, 0.9, len(x))
 
 
 def test_answers_take_the_pickers_span_and_the_rules_without_it(fake_index: Settings) -> None:
@@ -108,6 +108,15 @@ def test_answers_take_the_pickers_span_and_the_rules_without_it(fake_index: Sett
     assert builder.candidate(query, hits)[0].span == rule_span  # type: ignore[union-attr]
     builder.span_model = Last()
     assert builder.candidate(query, hits)[0].span == options[0][-1]  # type: ignore[union-attr]
+    explained = assistant.ask(question, explain=True).explain
+    assert explained is not None and explained["span"]["chosen_by"] == "picker"
+    assert [c["span"] for c in explained["span"]["candidates"]] == [[s.start, s.end] for s in options[0]]
+    builder.span_model = None
+    explained = Assistant(fake_index).ask(question, explain=True).explain
+    assert explained is not None and explained["span"] == {
+        "chosen_by": "rules",
+        "rules_span": [rule_span.start, rule_span.end],
+    }
     bm25_hits = retriever.search(query, k=5, mode="bm25")
     assert not bm25_hits[0].units  # no unit cosines without the dense search: the rules pick
     assert builder.span_options(query, bm25_hits[0])[1] is None

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -265,6 +265,24 @@ class AnswerBuilder:
             chosen = self.span_model.pick(x, [s.end - s.start for s in spans], self.reader.held_out)
             return Pick(rank, spans[chosen])
         return Pick(rank, rule_span)
+
+    def explain_span(self, query: Query, hit: Hit) -> dict[str, Any]:
+        """How the answer span of ``hit`` was chosen, for ``--explain``: by the picker (each
+        candidate's characters and probability, and the length penalty) or by the rules."""
+        rule_span, options = self.span_options(query, hit, candidates=self.span_model is not None)
+        out: dict[str, Any] = {"chosen_by": "rules", "rules_span": [rule_span.start, rule_span.end]}
+        if self.span_model is not None and options is not None:
+            spans, x = options
+            p = self.span_model.probabilities(x, self.reader.held_out)
+            out.update(
+                chosen_by="picker",
+                length_penalty=self.span_model.length_penalty,
+                candidates=[
+                    {"span": [s.start, s.end], "probability": round(float(pi), 4)}
+                    for s, pi in zip(spans, p, strict=True)
+                ],
+            )
+        return out
 
     def span_options(
         self, query: Query, hit: Hit, candidates: bool = True

@@ -198,5 +198,7 @@ class Assistant:
         confidence.update(probability=answer.confidence, outcome=answer.outcome)
         if mode == "hybrid":
             confidence["off_topic"] = self.builder.off_topic(query)
+        if hits and answer.choice is None:  # the span shown (or withheld), not an exam's letters
+            report["span"] = self.builder.explain_span(query, hits[(answer.answer_citation or 1) - 1])
         report.update(confidence=confidence, citations=per_citation, timings_ms=timings)
         return report
