@@ -293,12 +293,12 @@ class AnswerBuilder:
         p = hit.passage
         near = hit.dense_span if hit.dense_span and hit.dense_span != (0, len(p.text)) else None
         weight = self._weight(query)
-        rule_span = extract_span(query.text, p.text, p.kind, weight, near=near)
-        if not candidates or not hit.units:
-            return rule_span, None
-        found = span_candidates(query.text, p.text, p.kind, weight)
+        found = (
+            span_candidates(query.text, p.text, p.kind, weight, near) if candidates and hit.units else None
+        )
         if found is None:
-            return rule_span, None
+            return extract_span(query.text, p.text, p.kind, weight, near=near), None
+        rule_span = found.spans[found.rule]
         overlap = self.reader.overlap
         return rule_span, span_features(
             query.text, p.text, found, near, hit.units, rule_span, lambda t: overlap(query, t)

@@ -89,6 +89,7 @@ class Candidates:
     sentences: list[Span]
     scores: list[float]
     spans: list[Span]
+    rule: int  # the sentence the rules pick: their span is ``spans[rule]``
 
 
 def _scored(
@@ -123,27 +124,34 @@ def extract_span(
     sents, base, rule = _scored(question, text, weight)
     if not sents:
         return Span(0, len(text))
+    return _around(question, text, sents, base, _best(sents, base, near), rule, allow_list)
+
+
+def _best(sents: list[Span], base: list[float], near: tuple[int, int] | None) -> int:
+    """The rules' best sentence: the highest score, the one in the ``near`` window lifted by
+    :data:`NEAR_LIFT` of the best score; the first of equals."""
     lift = NEAR_LIFT * max(base) if near and max(base) > 0 else 0.0
     scored = [
-        (b + (lift if near and s.start < near[1] and near[0] < s.end else 0.0), -i, s)
+        (b + (lift if near and s.start < near[1] and near[0] < s.end else 0.0), -i)
         for i, (b, s) in enumerate(zip(base, sents, strict=True))
     ]
-    best = max(scored)[2]
-    return _around(question, text, sents, base, sents.index(best), rule, allow_list)
+    return -max(scored)[1]
 
 
-def span_candidates(question: str, text: str, kind: str, weight: Callable[[str], float]) -> Candidates | None:
+def span_candidates(
+    question: str, text: str, kind: str, weight: Callable[[str], float], near: tuple[int, int] | None = None
+) -> Candidates | None:
     """Every sentence of ``text`` as the best one, and the span :func:`extract_span` would
-    widen it to (the learned span picker chooses among them); None for an exam item or a
-    text without sentences."""
+    widen it to (the learned span picker chooses among them), and which one the rules pick
+    (``near`` as for :func:`extract_span`); None for an exam item or a text without
+    sentences, which :func:`extract_span` answers whole."""
     if kind == "exam-item":
         return None
     sents, base, rule = _scored(question, text, weight)
     if not sents:
         return None
-    return Candidates(
-        sents, base, [_around(question, text, sents, base, i, rule, True) for i in range(len(sents))]
-    )
+    spans = [_around(question, text, sents, base, i, rule, True) for i in range(len(sents))]
+    return Candidates(sents, base, spans, _best(sents, base, near))
 
 
 def _around(
