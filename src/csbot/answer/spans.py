@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from csbot.answer.qtypes import Next, SpanRule, asks_every_item, bonus, rule_for
 from csbot.text.normalise import normalize
 from csbot.text.sentences import ENUM, ITEM_START, Span, ends_lead, is_short, restarts, sentences
 
+PASSAGE_CACHE = 4096  # passages whose sentences are remembered
+WIDENED_CACHE = 32768  # (passage, sentence, rule) spans remembered
 ITEM_STANDOUT = 1.5  # an item scoring this many times every other numbered sentence is the one asked about
 # The sentence window the question's vector is closest to (the dense retriever's pick)
 # gets a quarter of the best sentence's lexical score on top of its own: it settles a
@@ -95,7 +98,7 @@ class Candidates:
 def _scored(
     question: str, text: str, weight: Callable[[str], float]
 ) -> tuple[list[Span], list[float], SpanRule]:
-    sents = sentences(text)
+    sents = list(_sentences_of(text))
     rule = rule_for(question)
     return sents, [weight(text[s.start : s.end]) + bonus(rule, text[s.start : s.end]) for s in sents], rule
 
@@ -158,10 +161,23 @@ def _around(
     question: str, text: str, sents: list[Span], base: list[float], i: int, rule: SpanRule, allow_list: bool
 ) -> Span:
     """The span around best sentence ``i``: the item alone when it stands out, else widened."""
-    best = sents[i]
     if rule.one_item and not asks_every_item(question) and _stands_out(text, sents, base, i):
-        return best  # 管理型职业锚的特点: the item that names it, not the whole list
-    best = _widen_back(text, sents, i, best, rule)
+        return sents[i]  # 管理型职业锚的特点: the item that names it, not the whole list
+    return _widened(text, i, rule, allow_list)
+
+
+@lru_cache(maxsize=PASSAGE_CACHE)
+def _sentences_of(text: str) -> tuple[Span, ...]:
+    """The sentences of a passage (remembered: the same passages answer again and again)."""
+    return tuple(sentences(text))
+
+
+@lru_cache(maxsize=WIDENED_CACHE)
+def _widened(text: str, i: int, rule: SpanRule, allow_list: bool) -> Span:
+    """Sentence ``i`` of ``text`` widened back and forward as ``rule`` says (remembered: it
+    depends on the passage and the rule alone, and the span picker asks it of every sentence)."""
+    sents = list(_sentences_of(text))
+    best = _widen_back(text, sents, i, sents[i], rule)
     return _widen_forward(text, sents, best, rule, allow_list)
 
 
