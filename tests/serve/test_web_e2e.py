@@ -141,21 +141,32 @@ def test_student_session(server: str, browser) -> None:  # type: ignore[no-untyp
     assert not dialogs
 
 
-# Questions in a student's words; at least one of them gets a "likely" answer from the
-# calibrated model (the test asks the API which, so it does not hang on one question's score).
-LIKELY_CANDIDATES = ["服务有哪些特点", "投诉处理有几个步骤", "客户服务标准怎么制定", "服务员和顾客是什么关系"]
+# Questions in a student's words; at least one of them gets a confident answer from the
+# calibrated model and one a "likely" one (the test asks the API which, so it does not hang
+# on one question's score: a refit moves them).
+CANDIDATES = [
+    "服务有哪些特点",
+    "投诉处理有几个步骤",
+    "客户服务标准怎么制定",
+    "服务员和顾客是什么关系",
+    "投诉处理的六步法是什么?",
+    "客服中心要怎么管人",
+    "客户档案里要写啥",
+    "老板让我做客户调查怎么做",
+]
 
 
 def test_three_outcomes_look_different(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     outcomes = {
         q: httpx.post(f"{server}/api/ask", json={"question": q}, timeout=30).json()["outcome"]
-        for q in LIKELY_CANDIDATES
+        for q in CANDIDATES
     }
+    confident = next((q for q, o in outcomes.items() if o == "confident"), None)
     likely = next((q for q, o in outcomes.items() if o == "likely"), None)
-    assert likely is not None, outcomes
+    assert confident is not None and likely is not None, outcomes
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server)
-    sure = _ask(page, "投诉处理的六步法是什么?")
+    sure = _ask(page, confident)
     assert sure.get_attribute("data-outcome") == "confident"
     assert sure.locator(".likely-note").count() == 0 and sure.locator(".notfound").count() == 0
     maybe = _ask(page, likely)
