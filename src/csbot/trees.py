@@ -21,6 +21,12 @@ import numpy as np
 
 from csbot.errors import CsbotError
 
+# The ensembles csbot fits (the re-ranker, the span picker): scikit-learn's defaults otherwise
+# (20 rows a leaf at least), no early stopping, so a refit is the same trees.
+TREES = 200
+LEARNING_RATE = 0.05
+LEAVES = 15
+SEED = 0
 _ARRAYS = ("feature", "threshold", "missing_left", "left", "right", "leaf", "value", "roots", "baseline")
 _NODE_ARRAYS = ("threshold", "missing_left", "left", "right", "leaf", "value")
 T = TypeVar("T", bound="Trees")
@@ -161,3 +167,20 @@ def from_sklearn(
         report=report or {},
         params=params or {},
     )
+
+
+def fit_maps(x: np.ndarray, y: np.ndarray, fold: np.ndarray, folds: int) -> list[Any]:
+    """``HistGradientBoostingClassifier`` s fitted on all rows (map 0) and on all rows but
+    each fold's (map ``k + 1``), ready for :func:`from_sklearn`."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def trees() -> Any:
+        return HistGradientBoostingClassifier(
+            max_iter=TREES,
+            learning_rate=LEARNING_RATE,
+            max_leaf_nodes=LEAVES,
+            early_stopping=False,
+            random_state=SEED,
+        )
+
+    return [trees().fit(x, y)] + [trees().fit(x[fold != k], y[fold != k]) for k in range(folds)]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -34,11 +33,7 @@ from csbot.reports.evaluation import EvalQuestion, contains_evidence
 from csbot.search.adapter import FOLDS, fold_of
 from csbot.search.rerank import DEPTH, FEATURES, Reranker, features, from_sklearn
 from csbot.search.retriever import Retriever
-
-TREES = 200
-LEARNING_RATE = 0.05
-LEAVES = 15
-SEED = 0
+from csbot.trees import LEARNING_RATE, LEAVES, TREES, fit_maps
 
 
 def training_rows(
@@ -74,18 +69,6 @@ def training_rows(
     return np.concatenate(xs), np.array(ys), np.array(qs), np.array(folds)
 
 
-def _trees() -> Any:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    return HistGradientBoostingClassifier(
-        max_iter=TREES,
-        learning_rate=LEARNING_RATE,
-        max_leaf_nodes=LEAVES,
-        early_stopping=False,
-        random_state=SEED,
-    )
-
-
 def first_right(score: np.ndarray, y: np.ndarray, question: np.ndarray) -> float:
     """The share of questions whose highest-scored candidate holds the evidence."""
     right, total = 0, 0
@@ -106,9 +89,7 @@ def fit_reranker(retriever: Retriever, questions: Sequence[EvalQuestion], model:
     unvoted = _without_votes(x)
     # each question's rows twice, with its votes and with them missing
     both_x, both_y, both_fold = np.vstack([x, unvoted]), np.concatenate([y, y]), np.concatenate([fold, fold])
-    fitted = [_trees().fit(both_x, both_y)]
-    fitted += [_trees().fit(both_x[both_fold != k], both_y[both_fold != k]) for k in range(FOLDS)]
-    reranker = from_sklearn(model, fitted)
+    reranker = from_sklearn(model, fit_maps(both_x, both_y, both_fold, FOLDS))
     with_votes, without = np.zeros(len(y)), np.zeros(len(y))
     for k in range(FOLDS):
         with_votes[fold == k] = reranker.raw(x[fold == k], held_out=k)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,18 +25,10 @@ from csbot.answer.span_model import SpanModel, best_index
 from csbot.errors import CsbotError
 from csbot.reports.evaluation import EvalQuestion, contains_evidence
 from csbot.search.adapter import FOLDS, fold_of
-from csbot.trees import from_sklearn
+from csbot.serve.assistant import SIGNAL_DEPTH, Assistant
+from csbot.trees import TREES, fit_maps, from_sklearn
 
-if TYPE_CHECKING:
-    from csbot.serve.assistant import Assistant
-
-TREES = 200
-LEARNING_RATE = 0.05
-LEAVES = 15
-MIN_LEAF = 20
-SEED = 0
 PENALTIES = tuple(round(0.05 * i, 2) for i in range(11))  # 0 … 0.5
-DEPTH = 5  # the passages searched for (the answer comes from the first)
 
 
 def training_rows(
@@ -57,7 +48,7 @@ def training_rows(
         fold = fold_of(q.qid, q.group)
         with assistant.holding_out(fold):
             query = retriever.analyse(assistant.check_question(q.question))
-            hits = retriever.search(query, k=DEPTH)
+            hits = retriever.search(query, k=SIGNAL_DEPTH)
         if not hits or not contains_evidence(hits[0].passage.text, q.evidence):
             continue
         _, options = builder.span_options(query, hits[0])
@@ -77,19 +68,6 @@ def training_rows(
     return x, np.array(ys), np.array(qs), np.array(folds), np.array(lengths), rule
 
 
-def _trees() -> Any:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    return HistGradientBoostingClassifier(
-        max_iter=TREES,
-        learning_rate=LEARNING_RATE,
-        max_leaf_nodes=LEAVES,
-        min_samples_leaf=MIN_LEAF,
-        early_stopping=False,
-        random_state=SEED,
-    )
-
-
 def picks(p: np.ndarray, question: np.ndarray, length: np.ndarray, penalty: float) -> list[int]:
     """The row each question's candidates would answer with."""
     chosen = []
@@ -105,8 +83,7 @@ def fit_span_model(assistant: Assistant, questions: Sequence[EvalQuestion], mode
     x, y, question, fold, length, rule = training_rows(assistant, questions)
     if len(np.unique(question)) < 2 * FOLDS or y.min() == y.max():
         raise CsbotError(f"{len(np.unique(question))} labelled questions are too few to fit the span picker")
-    fitted = [_trees().fit(x, y)] + [_trees().fit(x[fold != k], y[fold != k]) for k in range(FOLDS)]
-    trees = from_sklearn(SpanModel, model, fitted)
+    trees = from_sklearn(SpanModel, model, fit_maps(x, y, fold, FOLDS))
     p = np.zeros(len(y))
     for k in range(FOLDS):
         p[fold == k] = trees.probabilities(x[fold == k], held_out=k)

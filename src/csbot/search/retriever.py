@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -314,7 +314,6 @@ class Retriever:
                 bm25_score=round(lexical.scores.get(i, 0.0), 6),
                 dense_score=semantic.cosines.get(i, 0.0),
                 dense_span=semantic.spans.get(i),
-                units=semantic.units.of(i) if semantic.units is not None else (),
             )
             for i, score in order[: max(k, RERANK_DEPTH) if reranks else k]
         ]
@@ -323,6 +322,9 @@ class Retriever:
             votes = self.asked_votes(query, [i for i, _ in order[:RERANK_DEPTH]])
             hits = self.reranker.order(hits, self.held_out, votes, k)  # type: ignore[union-attr]
             clock.lap("rerank")
+        if semantic.units is not None:  # the units' cosines, for the hits returned only
+            row = {id(passages[i]): i for i, _ in order[: max(k, RERANK_DEPTH)]}
+            hits = [replace(h, units=semantic.units.of(row[id(h.passage)])) for h in hits]
         return hits
 
     def _fused(self, query: Query, lexical: Ranked, semantic: Ranked, mode: Mode) -> list[tuple[int, float]]:
