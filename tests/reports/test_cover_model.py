@@ -13,17 +13,18 @@ from csbot.settings import Settings
 
 
 def _pairs(n: int, seed: int = 3) -> tuple[list[tuple[float, ...]], list[bool]]:
-    """Pairs where covering passages are closer and hold more of the point's words."""
+    """Pairs where the students' questions nearest the point were answered by the covering
+    document, and its teaching passages are closer."""
     rng = random.Random(seed)
     x, y = [], []
     for _ in range(n):
         covered = rng.random() < 0.2
+        near = rng.gauss(0.93 if covered else 0.88, 0.02)
+        share = min(1.0, max(0.0, rng.gauss(0.6 if covered else 0.1, 0.15)))
+        votes = (near, near - 0.94, share, share / 2, share)
         dense = rng.gauss(0.9 if covered else 0.84, 0.02)
-        overlap = min(1.0, max(0.0, rng.gauss(0.8 if covered else 0.45, 0.15)))
-        teaching = (dense, overlap, overlap)
         behind = 0.0 if covered else -abs(rng.gauss(0.01, 0.01))
-        row = (dense, overlap, overlap, 0.0, float(rng.random() < 0.2), rng.random(), 0.0, *teaching)
-        x.append((*row, float(behind == 0.0), behind))
+        x.append((*votes, dense, float(behind == 0.0), behind))
         y.append(covered)
     return x, y
 
@@ -36,7 +37,7 @@ def test_fitted_model_separates_and_round_trips(tmp_path: Path) -> None:
     said = [model.probability(v) >= model.threshold for v in x]
     right = sum(s == t for s, t in zip(said, y, strict=True)) / len(y)
     assert right > 0.85
-    assert model.coef[FEATURES.index("overlap")] > 0 or model.coef[FEATURES.index("best_overlap")] > 0
+    assert model.coef[FEATURES.index("asked_share")] > 0 or model.coef[FEATURES.index("asked_near")] > 0
     path = tmp_path / "cover.json"
     write(model, path)
     write(fit(*_pairs(100, seed=4), "other-model"), path)
@@ -96,13 +97,18 @@ def test_features_tell_teaching_from_naming_and_rank_documents(fake_index: Setti
     teaching = _hit("a", "text", "处理客户投诉要先道歉,再提出解决方案。", 0.90)
     elsewhere = _hit("b", "text", "客户投诉的处理分六步。", 0.93)
     every = [outline, teaching, elsewhere]
-    named = dict(zip(FEATURES, features(assistant, query, [outline], every), strict=True))
+    votes = (0.9, -0.02, 0.3, 0.2, 0.5)
+    named = dict(zip(FEATURES, features(query, votes, [outline], every), strict=True))
     # the closest passage only names the point: nothing in the document teaches it
-    assert named["outline"] == 1.0 and named["names"] == 1.0 and named["closest"] == 1.0
-    assert named["teach_dense"] == named["teach_overlap"] == named["teach_best_overlap"] == 0.0
-    both = dict(zip(FEATURES, features(assistant, query, [outline, teaching], every), strict=True))
-    assert both["teach_dense"] == 0.90 and both["teach_overlap"] > 0.0
-    other = dict(zip(FEATURES, features(assistant, query, [elsewhere], every), strict=True))
+    assert named["closest"] == 1.0 and named["teach_dense"] == 0.0 and named["asked_share"] == 0.3
+    both = dict(zip(FEATURES, features(query, votes, [outline, teaching], every), strict=True))
+    assert both["teach_dense"] == 0.90
+    other = dict(zip(FEATURES, features(query, votes, [elsewhere], every), strict=True))
     assert other["closest"] == 0.0 and abs(other["behind_closest"] + 0.02) < 1e-9
-    empty = features(assistant, query, [], every)
-    assert empty[FEATURES.index("behind_closest")] == NO_HITS_BEHIND and sum(empty[:-1]) == 0.0
+    empty = features(query, votes, [], every)
+    assert empty[FEATURES.index("behind_closest")] == NO_HITS_BEHIND and empty[:5] == votes
+    assert empty[FEATURES.index("teach_dense")] == 0.0
+
+
+def test_no_cover_model_without_the_asked_questions() -> None:
+    assert load("multilingual-e5-small", asked=False) is None  # its votes are its first features

@@ -79,6 +79,22 @@ def test_votes_say_which_candidate_passages_the_nearest_questions_were_answered_
     assert asked.votes(cos, [0, 3], answers, held_out=4).tolist() == held.tolist()  # stable
 
 
+def test_document_votes_say_which_documents_answered_the_nearest_questions() -> None:
+    """For the syllabus report: a document's passages together, named by their keys."""
+    asked = replace(memory(), keys=np.array(["doc:one:a", "e:b", "e:c"]))  # a colon in a name is kept
+    cos = asked.cosines(unit(1.0, 0.0, 0.0))  # the ten nearest are rows 0–9, all answered
+    near, behind, share, wide, share_answered = asked.document_votes(cos, "doc:one")  # rows 0 and 1
+    assert near == pytest.approx(1.0, abs=1e-5) and behind == pytest.approx(0.0, abs=1e-5)
+    assert (share, share_answered) == (0.2, 0.2) and wide == pytest.approx(2 / 12, abs=1e-6)
+    e = asked.document_votes(cos, "e")  # rows 1, 8 and 9
+    assert e[0] == pytest.approx(float(cos[1]), abs=1e-5) and e[1] == pytest.approx(
+        float(cos[1]) - 1, abs=1e-5
+    )
+    assert e[2] == 0.3 and e[4] == 0.3
+    assert asked.document_votes(cos, "nowhere")[0::2] == (0.0, 0.0, 0.0)  # no question it answers
+    assert asked.document_votes(cos, "e") == e  # stable
+
+
 def test_passage_keys_name_a_passage_by_document_and_text_not_row() -> None:
     one, moved = Passage(3, "doc", "§", "客户服务", 1, 2), Passage(40, "doc", "§2", "客户服务", 9, 9)
     assert passage_key(one) == passage_key(moved) and passage_key(one).startswith("doc:")

@@ -1,19 +1,22 @@
 """Whether a document covers a syllabus point, by a fitted model — the approach of answering
 confidence (:mod:`csbot.reports.calibrate`) applied to (point, document) pairs.
 
-For a point and a document, the features read the document's passages among the point's
-search hits (question lists and the line the point was taken from left out): the best dense
-cosine, that passage's and the best weighted term overlap, whether the best passage is an
-outline or exam item, whether it holds the point's words verbatim (naming, not teaching),
-its length, whether it is a list; the same three figures over the passages that could teach
-the point (no outline or exam item, not naming it verbatim); and how the document stands
-among the documents: whether its closest passage is the closest of all, and by how much it
-trails the closest. A logistic regression over the standardised features is
-fitted on the labelled pairs of the ``dev`` points of ``eval/coverage_labels.jsonl`` (the
-regularisation chosen by cross-validated Brier score), and its cut-off is the one whose
-cross-validated decisions score best on covered and gap F1 together; ``test`` points are
-never seen. ``csbot coverage --fit`` writes it to ``data/cover.json`` under the embedding
-model's name; without a model for the embedding model in use, the rule of
+For a point and a document the features read, first, what the labelled students' questions
+nearest the point say of the document (:meth:`csbot.search.asked.AskedQuestions.document_votes`:
+readers found the answers to questions asked about the point in its passages, or not): the
+cosine of the nearest question the document answers, how far it trails the nearest
+answered question, and the document's share of the 10 and 30 nearest questions and of the
+answered ones among the 10. Then, from the document's passages among the point's search
+hits (question lists and the line the point was taken from left out), the best dense cosine
+of a passage that could teach the point (no outline or exam item, not naming it verbatim),
+and how the document stands among the documents: whether its closest passage is the
+closest of all, and by how much it trails the closest. A logistic regression over the
+standardised features is fitted on the labelled pairs of the ``dev`` points of
+``eval/coverage_labels.jsonl`` (the regularisation chosen by cross-validated Brier score),
+and its cut-off is the one whose cross-validated decisions score best on covered and gap F1
+together; ``test`` points are never seen. ``csbot coverage --fit`` writes it to
+``data/cover.json`` under the embedding model's name; without a model for the embedding
+model in use, or without the asked questions (``CSBOT_ASKED=0``), the rule of
 :func:`csbot.answer.confidence.covers` decides.
 """
 
@@ -27,21 +30,16 @@ from csbot.answer.confidence import FittedLogistic, shipped_models
 from csbot.records import Hit
 from csbot.reports.calibrate import fit_logistic, write_model
 from csbot.search.query import Query
-from csbot.serve.assistant import Assistant
 from csbot.text.normalise import squash
 
 COVER_FILE = "cover.json"
 FEATURES = (
-    "dense",
-    "overlap",
-    "best_overlap",
-    "outline",
-    "names",
-    "length",
-    "list",
+    "asked_near",
+    "asked_behind",
+    "asked_share",
+    "asked_share_wide",
+    "asked_share_answered",
     "teach_dense",
-    "teach_overlap",
-    "teach_best_overlap",
     "closest",
     "behind_closest",
 )
@@ -55,44 +53,29 @@ def split_of(point: str) -> str:
     return "test" if hashlib.sha256(point.encode("utf-8")).digest()[0] % 2 else "dev"
 
 
-def features(assistant: Assistant, query: Query, hits: list[Hit], every: list[Hit]) -> tuple[float, ...]:
-    """The features of one document's ``hits`` for the point ``query``, ``every`` being the
-    point's hits in all documents (zeros without any hits of the document)."""
+def features(query: Query, votes: tuple[float, ...], hits: list[Hit], every: list[Hit]) -> tuple[float, ...]:
+    """The features of one document for the point ``query``: its ``votes``
+    (:meth:`csbot.search.retriever.Retriever.document_votes`), its ``hits`` among ``every``
+    hit of the point in all documents."""
     if not hits:
-        return (0.0,) * (len(FEATURES) - 1) + (NO_HITS_BEHIND,)
-    overlap = assistant.retriever.overlap
+        return (*votes, 0.0, 0.0, NO_HITS_BEHIND)
     point = squash(query.text)
-
-    def best_of(candidates: list[Hit]) -> tuple[float, float, float]:
-        if not candidates:
-            return 0.0, 0.0, 0.0
-        best = max(candidates, key=lambda h: h.dense_score)
-        return (
-            best.dense_score,
-            overlap(query, best.passage.text),
-            max(overlap(query, h.passage.text) for h in candidates),
-        )
-
-    best = max(hits, key=lambda h: h.dense_score)
-    teaching = [h for h in hits if h.passage.kind not in NAMING and point not in squash(h.passage.text)]
+    teaching = [
+        h.dense_score for h in hits if h.passage.kind not in NAMING and point not in squash(h.passage.text)
+    ]
+    best = max(h.dense_score for h in hits)
     closest = max(h.dense_score for h in every)
-    return (
-        *best_of(hits),
-        float(best.passage.kind in NAMING),
-        float(point in squash(best.passage.text)),
-        min(len(best.passage.text), 600) / 600,
-        float(best.passage.kind == "list"),
-        *best_of(teaching),
-        float(best.dense_score >= closest),
-        best.dense_score - closest,
-    )
+    return (*votes, max(teaching, default=0.0), float(best >= closest), best - closest)
 
 
 CoverModel = FittedLogistic  # a fitted logistic regression over a document's features, and its cut-off
 
 
-def load(model: str) -> CoverModel | None:
-    """The shipped cover model for the embedding ``model``, or None."""
+def load(model: str, asked: bool = True) -> CoverModel | None:
+    """The shipped cover model for the embedding ``model``, or None (also without the asked
+    questions, whose votes it reads)."""
+    if not asked:
+        return None
     rows = [row for row in shipped_models(COVER_FILE, FEATURES) if row["model"] == model]
     return CoverModel(**rows[0]) if rows else None
 

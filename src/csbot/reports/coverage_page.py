@@ -63,7 +63,7 @@ def build(assistant: Assistant, model: CoverModel | None = None) -> Report:
     """The report by ``model`` (the shipped cover model of the embedding model by default)."""
     docs = assistant.documents
     material = {d for d, info in docs.items() if info.kind not in REQUIREMENT_KINDS}
-    model = model or load(assistant.settings.model)
+    model = model or load(assistant.settings.model, assistant.retriever.asked is not None)
     titles = {d: info.title for d, info in docs.items()}
     return Report(
         coverage(assistant, model),
@@ -97,14 +97,15 @@ def _rule(cut_off: float | None, checked: dict[str, Any] | None = None) -> str:
     """How "covers" was decided, and how often it is right, in sentences a trainer reads."""
     if cut_off is not None:
         rule = (
-            "由一个根据人工标注拟合的模型判断：它综合语义相似度、关键词比例、段落类型等信号，"
-            f"给出“这一段在讲解这个知识点”的概率，≥ {cut_off:.2f} 算覆盖。"
+            "由一个根据人工标注拟合的模型判断：它主要看学员就相近内容提问时，读者是在哪份材料里找到答案的，"
+            "再结合语义相似度、段落类型等信号，"
+            f"给出“这份材料讲解了这个知识点”的概率，≥ {cut_off:.2f} 算覆盖。"
         )
         if checked:
             rule += (
                 f"拿它没有学过的 {checked['points']} 个人工标注的知识点检验：判为“缺口”的，"
-                f"{checked['gap_precision']:.0%} 确实没有材料讲；判为“覆盖”的，只有 "
-                f"{checked['covered_precision']:.0%} 确实讲了——“覆盖”请点开原文摘录核对。"
+                f"{checked['gap_precision']:.0%} 确实没有材料讲；判为“覆盖”的，"
+                f"{checked['covered_precision']:.0%} 确实讲了——拿不准时请点开原文摘录核对。"
             )
         return rule
     return (
@@ -328,7 +329,10 @@ def fit_labels(assistant: Assistant, labels: list[CoverLabel], path: Path) -> st
         if i not in found:
             found[i] = candidate_hits(assistant, point.point, exclude=(point.source, point.line))
         query, hits = found[i]
-        x.append(features(assistant, query, [h for h in hits if h.passage.doc_id == doc_id], hits))
+        votes = assistant.retriever.document_votes(query, doc_id)
+        if votes is None:
+            raise CsbotError("the cover model reads the asked questions: fit it with them (CSBOT_ASKED=1)")
+        x.append(features(query, votes, [h for h in hits if h.passage.doc_id == doc_id], hits))
         y.append(label.covers)
     model = fit(x, y, assistant.settings.model)
     # how right it is on the test points, which it never saw: what the report tells trainers

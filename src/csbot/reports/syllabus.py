@@ -158,9 +158,11 @@ def sources(
             if info.kind in REQUIREMENT_KINDS:
                 continue
             mine = [h for h in every if h.passage.doc_id == doc_id]
+            votes = assistant.retriever.document_votes(query, doc_id)
             if (
                 not mine
-                or model.probability(cover_model.features(assistant, query, mine, every)) < model.threshold
+                or votes is None
+                or model.probability(cover_model.features(query, votes, mine, every)) < model.threshold
             ):
                 result.pop(doc_id, None)
             elif doc_id not in result:
@@ -185,7 +187,7 @@ def load_syllabus(corpus_dir: Path) -> list[SyllabusPoint]:
 def coverage(assistant: Assistant, model: cover_model.CoverModel | None = None) -> list[CoverageRow]:
     """For every syllabus point, the documents that cover it (:func:`sources`; the passage a
     point was taken from does not count)."""
-    model = model or cover_model.load(assistant.settings.model)
+    model = model or cover_model.load(assistant.settings.model, assistant.retriever.asked is not None)
     rows = []
     for point in load_syllabus(assistant.settings.corpus_dir):
         row = CoverageRow(point)

@@ -44,6 +44,8 @@ NEAREST = 10
 REMEDY = "run csbot calibrate to fit it again, or set CSBOT_ASKED=0 to answer without it"
 MISSING = (math.nan, math.nan, math.nan)
 VOTES = 4  # the columns of AskedQuestions.votes
+WIDE = 30  # the wider circle of nearest questions a document's votes also count
+DOCUMENT_VOTES = 5  # the columns of AskedQuestions.document_votes
 
 
 def passage_key(passage: Passage) -> str:
@@ -151,6 +153,35 @@ class AskedQuestions:
             out[:, 2] = np.bincount(owner, weights=near[askers], minlength=len(rows)) / len(nearest)
             out[:, 3] = np.bincount(owner, weights=near_cos[askers], minlength=len(rows)) / near_cos.sum()
         return np.round(out, 6)
+
+    def document_votes(self, cos: np.ndarray, doc_id: str) -> tuple[float, ...]:
+        """What the labelled questions nearest a text (its :meth:`cosines`) say of one
+        document, for the syllabus report (:mod:`csbot.reports.cover_model`): the cosine of the
+        nearest question a passage of the document answers (0 when none), the nearest
+        answered question's cosine less that, and the share of the :data:`NEAREST` nearest
+        questions, of the :data:`WIDE` nearest and of the answered ones among the
+        :data:`NEAREST` that the document answers."""
+        mine = self._answered_in(doc_id)
+        ordered = np.lexsort((np.arange(len(cos)), -cos))
+        nearest, wide = ordered[:NEAREST], ordered[:WIDE]
+        answered = nearest[self.answered[nearest]]
+        near = float(cos[mine].max()) if len(mine) else 0.0
+        best = float(cos[self.answered].max()) if self.answered.any() else 0.0
+        return tuple(
+            round(v, 6)
+            for v in (
+                near,
+                near - best,
+                float(np.isin(nearest, mine).mean()) if len(nearest) else 0.0,
+                float(np.isin(wide, mine).mean()) if len(wide) else 0.0,
+                float(np.isin(answered, mine).mean()) if len(answered) else 0.0,
+            )
+        )
+
+    def _answered_in(self, doc_id: str) -> np.ndarray:
+        """The labelled questions some passage of ``doc_id`` answers (its keys name it)."""
+        doc_of = np.array([str(k).rsplit(":", 1)[0] for k in self.keys])
+        return np.unique(self.pair_question[doc_of[self.pair_passage] == doc_id])
 
     def answered_by(self, keys: Sequence[str]) -> list[np.ndarray]:
         """For each passage of an index (its :func:`passage_key`, by row), the labelled

@@ -167,6 +167,13 @@ class Retriever:
             return np.full((len(rows), VOTES), np.nan)
         return self.asked.votes(self._asked_cosines(query.retrieval), rows, self._answers, self.held_out)
 
+    def document_votes(self, query: Query, doc_id: str) -> tuple[float, ...] | None:
+        """What the labelled questions nearest ``query`` say of a document
+        (:meth:`AskedQuestions.document_votes`), None without them or without text to embed."""
+        if self.asked is None or not query.retrieval:
+            return None
+        return self.asked.document_votes(self._asked_cosines(query.retrieval), doc_id)
+
     def bm25(self, query: Query) -> Ranked:
         lexical = self.index.lexical
         scores = np.zeros(len(self.index.passages), dtype=np.float64)
