@@ -45,7 +45,6 @@ REMEDY = "run csbot calibrate to fit it again, or set CSBOT_ASKED=0 to answer wi
 MISSING = (math.nan, math.nan, math.nan)
 VOTES = 4  # the columns of AskedQuestions.votes
 WIDE = 30  # the wider circle of nearest questions a document's votes also count
-DOCUMENT_VOTES = 5  # the columns of AskedQuestions.document_votes
 
 
 def passage_key(passage: Passage) -> str:
@@ -161,9 +160,11 @@ class AskedQuestions:
         answered question's cosine less that, and the share of the :data:`NEAREST` nearest
         questions, of the :data:`WIDE` nearest and of the answered ones among the
         :data:`NEAREST` that the document answers."""
+        if not len(cos):
+            return (0.0,) * 5
         mine = self._answered_in(doc_id)
-        ordered = np.lexsort((np.arange(len(cos)), -cos))
-        nearest, wide = ordered[:NEAREST], ordered[:WIDE]
+        wide = _nearest(cos, WIDE)
+        nearest = wide[:NEAREST]
         answered = nearest[self.answered[nearest]]
         near = float(cos[mine].max()) if len(mine) else 0.0
         best = float(cos[self.answered].max()) if self.answered.any() else 0.0
@@ -172,8 +173,8 @@ class AskedQuestions:
             for v in (
                 near,
                 near - best,
-                float(np.isin(nearest, mine).mean()) if len(nearest) else 0.0,
-                float(np.isin(wide, mine).mean()) if len(wide) else 0.0,
+                float(np.isin(nearest, mine).mean()),
+                float(np.isin(wide, mine).mean()),
                 float(np.isin(answered, mine).mean()) if len(answered) else 0.0,
             )
         )
@@ -220,9 +221,9 @@ class AskedQuestions:
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def _nearest(cos: np.ndarray) -> np.ndarray:
-    """The rows of the :data:`NEAREST` highest cosines, best first (ties by row: stable answers)."""
-    k = min(NEAREST, len(cos))
+def _nearest(cos: np.ndarray, k: int = NEAREST) -> np.ndarray:
+    """The rows of the ``k`` highest cosines, best first (ties by row: stable answers)."""
+    k = min(k, len(cos))
     top = np.flatnonzero(cos >= np.partition(cos, len(cos) - k)[len(cos) - k])
     return top[np.lexsort((top, -cos[top]))][:k]
 
