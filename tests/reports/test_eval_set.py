@@ -50,6 +50,8 @@ def test_the_split_rule_is_fixed() -> None:
         split_of(f"v{n:03d}") for n in range(300, 306)
     ]
     assert split_of("v001", "g01") == split_of("v002", "g01")
+    # labelled from eval/unlabelled.jsonl, whose texts the ranking side learned from: never test
+    assert {split_of(f"u{n:04d}") for n in range(1, 200)} == {"dev"}
 
 
 def test_every_evidence_string_is_in_a_passage() -> None:
@@ -124,3 +126,22 @@ def test_answer_paths_count_where_each_answerable_question_goes() -> None:
         "lower": 1,
         "absent": 1,
     }
+
+
+def test_the_report_gives_the_figures_without_the_questions_labelled_later() -> None:
+    from csbot.reports.eval_tables import format_report
+    from csbot.reports.evaluation import EvalQuestion, Outcome, summarise
+
+    def outcome(qid: str, rank: int) -> Outcome:
+        q = EvalQuestion(qid, "问", "student", ("证据",))
+        return Outcome(q, rank, rank == 1, False, rank == 1, 0.5, candidate_right=rank == 1)
+
+    results = [outcome("v1", 1), outcome("v2", 1), outcome("u0001", 2), outcome("u0002", 2)]
+    summary = summarise(results)
+    assert summary["overall"]["hit@1"] == 0.5
+    assert summary["written_for_the_set"]["n"] == 2 and summary["written_for_the_set"]["hit@1"] == 1.0
+    text = format_report({"questions": 4, "splits": {"dev": {"hybrid": summary}}})
+    assert "the 2 questions written for the set" in text and "hit@1 1.000" in text
+    # without any such question the line is left out
+    plain = format_report({"questions": 2, "splits": {"dev": {"hybrid": summarise(results[:2])}}})
+    assert "written for the set" not in plain

@@ -64,6 +64,14 @@ def format_report(report: dict[str, Any]) -> str:
                     )
                     + " |"
                 )
+            own = hybrid.get("written_for_the_set")
+            if own and own["n"] != hybrid["overall"]["n"]:
+                rows += [
+                    "",
+                    f"hybrid, the {own['n']} questions written for the set (without those labelled from "
+                    f"eval/unlabelled.jsonl): hit@1 {_f(own['hit@1'])}, answer holds evidence {_f(own['span'])}, "
+                    f"not covered without span {_f(own['not_covered_no_span'])}",
+                ]
             w = hybrid["paths"]
             rows += [
                 "",
