@@ -232,7 +232,9 @@ def summarise(results: list[Outcome]) -> dict[str, Any]:
     return {
         "overall": _figures(results),
         "student_voice": _figures([o for o in results if o.question.kind in STUDENT_VOICE]),
-        "written_for_the_set": _figures([o for o in results if not o.question.qid.startswith(LABELLED_LATER)]),
+        "written_for_the_set": _figures(
+            [o for o in results if not o.question.qid.startswith(LABELLED_LATER)]
+        ),
         "by_kind": {k: _figures(v) for k, v in sorted(by_kind.items())},
         "calibration": calibration(results),
         "consistency": consistency(results),
