@@ -11,8 +11,10 @@ is among them:
   (the later two saw the evaluation questions' texts, so as not to repeat them);
 * the general chatbot questions of the off-topic detector (``data/offtopic_general.txt``).
 
-The ``dev`` questions are left out (but for one off-topic question the general list shares),
-so the development figures stay out of sample for it.
+The ``dev`` questions written for the set are left out (but for one off-topic question the
+general list shares). The unlabelled questions two readers have since labelled are ``dev``
+questions too (ids ``u…``, :mod:`csbot.reports.evaluation`), whose figures ``csbot eval``
+therefore also gives apart; no ``test`` question is among them.
 The LoRA is written to ``csbot/data/query-lora-multilingual-e5-small/`` in PEFT's format;
 ``csbot model prepare`` then exports the question side, and ``csbot calibrate`` must refit
 the adapter, the confidence model and the off-topic detector on its vectors.
