@@ -1,6 +1,7 @@
-"""python3 prep.py WRITER_FOLDER NAME FIRST_ID: shuffle a writer's batch, give it ids
+"""python3 prep.py WRITER_FOLDER NAME FIRST_ID [LETTER]: shuffle a writer's batch, give it ids
 vFIRST_ID… (NAME/map.jsonl), and write the questions alone, as q001…, for its two readers
-(reader_NAME1/, reader_NAME2/)."""
+(reader_NAME1/, reader_NAME2/). With LETTER other than v (a batch for dev alone: the split
+rule sends every id not starting with v to dev) the ids are LETTER and four digits, w0001…"""
 
 import random
 import sys
@@ -11,10 +12,12 @@ from common import WORK, load_jsonl, write_jsonl
 
 def main() -> None:
     writer, name, first = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    letter = sys.argv[4] if len(sys.argv) > 4 else "v"
+    width = 0 if letter == "v" else 4
     rows = load_jsonl(writer / "questions.jsonl")
     random.Random(first).shuffle(rows)
     (WORK / name).mkdir(exist_ok=True)
-    write_jsonl(WORK / name / "map.jsonl", [dict(r, qid=f"q{i + 1:03d}", id=f"v{first + i}") for i, r in enumerate(rows)])
+    write_jsonl(WORK / name / "map.jsonl", [dict(r, qid=f"q{i + 1:03d}", id=f"{letter}{first + i:0{width}d}") for i, r in enumerate(rows)])
     for reader in ("1", "2"):
         folder = WORK / f"reader_{name}{reader}"
         folder.mkdir(exist_ok=True)
