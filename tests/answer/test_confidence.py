@@ -178,3 +178,34 @@ def test_a_missing_rerank_signal_pushes_neither_way_when_read_or_fitted() -> Non
     assert fit_logistic(half, y, (1.0,)).mean[1] == pytest.approx(
         np.mean([r[1] for r in half[1::2]]), abs=1e-6
     )
+
+
+def test_repeated_cross_validation_averages_the_splits_and_leaves_the_fit_alone() -> None:
+    """``repeats``: each example's out-of-fold probability is its mean over that many random
+    splits (the first the one ``C`` was chosen on); the fitted coefficients do not change."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from csbot.reports.calibrate import FOLDS, fit_logistic
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 2))
+    y = [int(v) for v in (x[:, 0] + rng.normal(scale=1.0, size=120) > 0)]
+    once = fit_logistic(x.tolist(), y, (1.0,))
+    thrice = fit_logistic(x.tolist(), y, (1.0,), repeats=3)
+    assert thrice.coef == once.coef and thrice.intercept == once.intercept
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    runs = [
+        cross_val_predict(
+            LogisticRegression(C=1.0, max_iter=1000),
+            z,
+            np.array(y),
+            cv=StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed),
+            method="predict_proba",
+        )[:, 1]
+        for seed in range(3)
+    ]
+    assert np.allclose(once.cv_p, runs[0])
+    assert np.allclose(thrice.cv_p, np.mean(runs, axis=0))
+    assert not np.allclose(thrice.cv_p, once.cv_p)  # the splits do move single examples
