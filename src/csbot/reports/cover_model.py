@@ -28,7 +28,7 @@ from pathlib import Path
 
 from csbot.answer.confidence import FittedLogistic, shipped_models
 from csbot.records import Hit
-from csbot.reports.calibrate import fit_logistic, write_model
+from csbot.reports.calibrate import REPEATS, fit_logistic, write_model
 from csbot.search.query import Query
 from csbot.text.normalise import squash
 
@@ -82,11 +82,13 @@ def load(model: str, asked: bool = True) -> CoverModel | None:
 
 def fit(x: list[tuple[float, ...]], y: list[bool], model: str) -> CoverModel:
     """The cross-validated logistic regression (as :func:`csbot.reports.calibrate.fit_logistic`
-    fits answering confidence; classes balanced, since few pairs are covered) and its cut-off."""
+    fits answering confidence; classes balanced, since few pairs are covered) and its cut-off,
+    read, as confidence's are, from each pair's mean probability over
+    :data:`csbot.reports.calibrate.REPEATS` splits into folds."""
     import numpy as np
 
     ya = np.array(y, dtype=int)
-    lr = fit_logistic(x, [int(v) for v in y], C_GRID, class_weight="balanced")
+    lr = fit_logistic(x, [int(v) for v in y], C_GRID, class_weight="balanced", repeats=REPEATS)
     cv_p = np.array(lr.cv_p)
 
     def f1_both(t: float) -> float:
