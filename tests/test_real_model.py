@@ -181,8 +181,9 @@ def test_coverage_agrees_with_the_labelled_pairs(assistant: Assistant) -> None:
     """The shipped cover model on the labelled points it was not fitted on (the test split,
     129 points, 459 pairs): measured gap precision 0.943 and recall 0.934, covered 0.750 and
     0.750 (the README's table; 0.968 / 0.868 and 0.632 / 0.857 the round before, 0.952 / 0.943
-    and 0.769 / 0.714 before the bank of asked questions grew by the u… and w… questions). The floors guard against a broken model, not
-    the noise of 28 covered pairs: each refit moves these figures by several points."""
+    and 0.769 / 0.714 before the bank of asked questions grew by the u… and w… questions). The
+    floors guard against a broken model, not the noise of 28 covered pairs: each refit moves
+    these figures by several points."""
     from csbot.reports.cover_model import split_of
     from csbot.reports.coverage_page import build, check_labels, label_intervals, load_labels
 

@@ -99,31 +99,25 @@ def fit_logistic(
     scale = xa.std(axis=0)
     scale[scale < 1e-6] = 1.0  # a signal that never varies here carries no weight
     z = (xa - mean) / scale
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
 
     def model(c: float) -> LogisticRegression:
         return LogisticRegression(C=c, class_weight=class_weight, max_iter=1000)
 
+    def out_of_fold(c: float, seed: int = 0) -> Any:
+        """Each example's probability from the model fitted without its fold (split ``seed``)."""
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+        return cross_val_predict(model(c), z, ya, cv=folds, method="predict_proba")[:, 1]
+
     best: tuple[float, float, Any] | None = None
     for c in c_grid:
-        p = cross_val_predict(model(c), z, ya, cv=folds, method="predict_proba")[:, 1]
+        p = out_of_fold(c)
         brier = float(np.mean((p - ya) ** 2))
         if best is None or brier < best[0] - 1e-9:
             best = (brier, c, p)
     assert best is not None
     brier, c, cv_p = best
     if repeats > 1:
-        runs = [cv_p] + [
-            cross_val_predict(
-                model(c),
-                z,
-                ya,
-                cv=StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed),
-                method="predict_proba",
-            )[:, 1]
-            for seed in range(1, repeats)
-        ]
-        cv_p = np.mean(runs, axis=0)
+        cv_p = np.mean([cv_p, *(out_of_fold(c, seed) for seed in range(1, repeats))], axis=0)
         brier = float(np.mean((cv_p - ya) ** 2))
     final = model(c).fit(z, ya)
     return LogisticFit(
