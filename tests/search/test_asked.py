@@ -61,8 +61,9 @@ def test_votes_say_which_candidate_passages_the_nearest_questions_were_answered_
         asked, pair_question=np.append(asked.pair_question, 0), pair_passage=np.append(asked.pair_passage, 0)
     )
     assert [a.tolist() for a in twice.answered_by(["d:a"])] == [[0, 1]]  # a pair named twice counts once
-    cos = asked.cosines(unit(1.0, 0.0, 0.0))
-    votes = asked.votes(cos, [1, 3, 2, 0], answers)
+    cosines = asked.cosines(unit(1.0, 0.0, 0.0))
+    cos = cosines.whole()
+    votes = asked.votes(cosines, [1, 3, 2, 0], answers)
     best = float(cos[:10].max())
     assert votes[0][0] == pytest.approx(best, abs=1e-5) and votes[0][1] == pytest.approx(0.0, abs=1e-5)
     assert votes[0][2] == 0.2  # "a" answers two of the ten nearest
@@ -70,31 +71,32 @@ def test_votes_say_which_candidate_passages_the_nearest_questions_were_answered_
     assert votes[3][0] == pytest.approx(float(cos[9]), abs=1e-5) and votes[3][2] == 0.1  # "c": row 9
     assert votes[1][2] == 0.2 and votes[1][3] == pytest.approx((cos[1] + cos[8]) / cos[:10].sum(), abs=1e-5)
     # a development question of fold 0 is compared with the other folds only: row 0 is out
-    held = asked.votes(cos, [1, 0], answers, held_out=0)
+    held = asked.votes(cosines, [1, 0], answers, held_out=0)
     assert held[0][0] == pytest.approx(float(cos[1]), abs=1e-5) and held[0][2] == pytest.approx(
         1 / 9, abs=1e-5
     )
     # … and of fold 4, rows 8 and 9: "c" answers none of the others, "b" only row 1
-    held = asked.votes(cos, [0, 3], answers, held_out=4)
+    held = asked.votes(cosines, [0, 3], answers, held_out=4)
     assert held[0].tolist() == [0.0, pytest.approx(best, abs=1e-5), 0.0, 0.0] and held[1][2] == 0.1
-    assert asked.votes(cos, [0, 3], answers, held_out=4).tolist() == held.tolist()  # stable
+    assert asked.votes(cosines, [0, 3], answers, held_out=4).tolist() == held.tolist()  # stable
 
 
 def test_document_votes_say_which_documents_answered_the_nearest_questions() -> None:
     """For the syllabus report: a document's passages together, named by their keys."""
     asked = replace(memory(), keys=np.array(["doc:one:a", "e:b", "e:c"]))  # a colon in a name is kept
-    cos = asked.cosines(unit(1.0, 0.0, 0.0))  # rows 0–9 (answered) nearest, then 10 and 11
+    cosines = asked.cosines(unit(1.0, 0.0, 0.0))  # rows 0–9 (answered) nearest, then 10 and 11
+    cos = cosines.whole()
     assert COVER_NEAREST >= 12  # both circles hold all twelve questions, ten of them answered
-    near, behind, share, wide, share_answered = asked.document_votes(cos, "doc:one")  # rows 0 and 1
+    near, behind, share, wide, share_answered = asked.document_votes(cosines, "doc:one")  # rows 0 and 1
     assert near == pytest.approx(1.0, abs=1e-5) and behind == pytest.approx(0.0, abs=1e-5)
     assert share == wide == pytest.approx(2 / 12, abs=1e-6) and share_answered == 0.2
-    e = asked.document_votes(cos, "e")  # rows 1, 8 and 9
+    e = asked.document_votes(cosines, "e")  # rows 1, 8 and 9
     assert e[0] == pytest.approx(float(cos[1]), abs=1e-5) and e[1] == pytest.approx(
         float(cos[1]) - 1, abs=1e-5
     )
     assert e[2] == 0.25 and e[4] == 0.3
-    assert asked.document_votes(cos, "nowhere")[0::2] == (0.0, 0.0, 0.0)  # no question it answers
-    assert asked.document_votes(cos, "e") == e  # stable
+    assert asked.document_votes(cosines, "nowhere")[0::2] == (0.0, 0.0, 0.0)  # no question it answers
+    assert asked.document_votes(cosines, "e") == e  # stable
 
 
 def test_passage_keys_name_a_passage_by_document_and_text_not_row() -> None:

@@ -29,7 +29,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ import numpy as np
 from csbot.datafiles import model_file, read_shipped
 from csbot.errors import CsbotError
 from csbot.records import Passage
+from csbot.search.cosines import QUANTISE_FROM, Cosines, Quantised
 
 ASKED_FILE = "asked-{model}.npz"
 NEAREST = 10
@@ -96,11 +97,14 @@ class AskedQuestions:
     def dim(self) -> int:
         return int(self.vectors.shape[1])
 
-    def cosines(self, vector: np.ndarray) -> np.ndarray:
-        """The cosine of a question's vector (1 × d or d, unit length) with every labelled one."""
-        # einsum, not BLAS: a matrix–vector product on BLAS threads fights the model's threads
-        # (warm ask p50 +5 ms in make bench); einsum's own loop takes 0.3 ms on one core
-        return np.einsum("ij,j->i", self.vectors, np.asarray(vector, dtype=np.float32).reshape(-1))
+    @cached_property
+    def quantised(self) -> Quantised | None:
+        """The bank in 8 bits (:mod:`csbot.search.cosines`); None for a small one, read whole."""
+        return Quantised(self.vectors) if len(self.vectors) >= QUANTISE_FROM else None
+
+    def cosines(self, vector: np.ndarray) -> Cosines:
+        """The cosines of a question's vector (1 × d or d, unit length) with every labelled one."""
+        return Cosines(self.vectors, vector, self.quantised)
 
     def near(self, vector: np.ndarray, held_out: int | None = None) -> tuple[float, float, float]:
         """``(answered share of the nearest, nearest answered cosine, nearest unanswered
@@ -108,20 +112,20 @@ class AskedQuestions:
         left out. NaN where there is nothing to compare with."""
         return self.near_by(self.cosines(vector), held_out)
 
-    def near_by(self, cos: np.ndarray, held_out: int | None = None) -> tuple[float, float, float]:
+    def near_by(self, cos: Cosines, held_out: int | None = None) -> tuple[float, float, float]:
         """:meth:`near` from the question's :meth:`cosines`."""
-        cos, answered = self._allowed(cos, held_out)
-        if not len(cos):
+        allowed = self._allowed(held_out)
+        if not allowed.any():
             return MISSING
-        nearest = _nearest(cos)
+        nearest, _ = cos.top(np.flatnonzero(allowed), NEAREST)
         return (
-            round(float(answered[nearest].mean()), 6),
-            round(float(cos[answered].max()), 6) if answered.any() else math.nan,
-            round(float(cos[~answered].max()), 6) if (~answered).any() else math.nan,
+            round(float(self.answered[nearest].mean()), 6),
+            round(self._best(cos, allowed & self.answered, math.nan), 6),
+            round(self._best(cos, allowed & ~self.answered, math.nan), 6),
         )
 
     def votes(
-        self, cos: np.ndarray, rows: Sequence[int], answers: Sequence[np.ndarray], held_out: int | None = None
+        self, cos: Cosines, rows: Sequence[int], answers: Sequence[np.ndarray], held_out: int | None = None
     ) -> np.ndarray:
         """What the labelled questions nearest a new one say of each candidate passage
         (``rows``: passage rows of the index; ``answers[row]``: the labelled questions that
@@ -131,13 +135,11 @@ class AskedQuestions:
         answered question's cosine less that, and the plain and cosine-weighted share of the
         :data:`NEAREST` nearest questions it answers."""
         out = np.zeros((len(rows), VOTES))
-        allowed = np.ones(len(cos), dtype=np.bool_) if held_out is None else self.fold != held_out
+        allowed = self._allowed(held_out)
         if not allowed.any():
             return out
-        kept = np.flatnonzero(allowed)
-        nearest = kept[_nearest(cos[kept])]
-        answered = allowed & self.answered
-        out[:, 1] = float(cos[answered].max()) if answered.any() else 0.0
+        nearest, nearest_cos = cos.top(np.flatnonzero(allowed), NEAREST)
+        out[:, 1] = self._best(cos, allowed & self.answered, 0.0)
         # every (candidate, question it answers) pair at once: no loop over the candidates
         lists = [answers[row] if row < len(answers) else _NONE for row in rows]
         askers = np.concatenate([_NONE, *lists])
@@ -145,20 +147,19 @@ class AskedQuestions:
         keep = allowed[askers]
         askers, owner = askers[keep], owner[keep]
         if len(askers):
-            vote = np.full(len(rows), -np.inf)
-            np.maximum.at(vote, owner, cos[askers].astype(np.float64))
+            vote = cos.group_max(askers, owner, len(rows))
             voted = np.isfinite(vote)
             out[voted, 0] = vote[voted]
             out[:, 1] -= out[:, 0]
             near = np.zeros(len(cos))
             near[nearest] = 1.0
             near_cos = np.zeros(len(cos))
-            near_cos[nearest] = cos[nearest]
+            near_cos[nearest] = nearest_cos
             out[:, 2] = np.bincount(owner, weights=near[askers], minlength=len(rows)) / len(nearest)
             out[:, 3] = np.bincount(owner, weights=near_cos[askers], minlength=len(rows)) / near_cos.sum()
         return np.round(out, 6)
 
-    def document_votes(self, cos: np.ndarray, doc_id: str) -> tuple[float, ...]:
+    def document_votes(self, cos: Cosines, doc_id: str) -> tuple[float, ...]:
         """What the labelled questions nearest a text (its :meth:`cosines`) say of one
         document, for the syllabus report (:mod:`csbot.reports.cover_model`): the cosine of the
         nearest question a passage of the document answers (0 when none), the nearest
@@ -168,11 +169,11 @@ class AskedQuestions:
         if not len(cos):
             return (0.0,) * 5
         mine = self._answered_in(doc_id)
-        wide = _nearest(cos, WIDE)
+        wide, _ = cos.top(None, WIDE)
         nearest = wide[:COVER_NEAREST]
         answered = nearest[self.answered[nearest]]
-        near = float(cos[mine].max()) if len(mine) else 0.0
-        best = float(cos[self.answered].max()) if self.answered.any() else 0.0
+        near = float(cos.top(mine, 1)[1][0]) if len(mine) else 0.0
+        best = self._best(cos, self.answered, 0.0)
         return tuple(
             round(v, 6)
             for v in (
@@ -183,6 +184,12 @@ class AskedQuestions:
                 float(np.isin(answered, mine).mean()) if len(answered) else 0.0,
             )
         )
+
+    @staticmethod
+    def _best(cos: Cosines, among: np.ndarray, none: float) -> float:
+        """The highest cosine among the rows marked in ``among``, ``none`` when none is."""
+        rows = np.flatnonzero(among)
+        return float(cos.top(rows, 1)[1][0]) if len(rows) else none
 
     def _answered_in(self, doc_id: str) -> np.ndarray:
         """The labelled questions some passage of ``doc_id`` answers (its keys name it)."""
@@ -199,11 +206,9 @@ class AskedQuestions:
             by_key.setdefault(p, []).append(q)
         return [np.array(sorted(set(by_key.get(where.get(k, -1), ()))), dtype=np.int64) for k in keys]
 
-    def _allowed(self, cos: np.ndarray, held_out: int | None) -> tuple[np.ndarray, np.ndarray]:
-        if held_out is None:
-            return cos, self.answered
-        keep = self.fold != held_out  # (a copy of the scores, not of the vectors)
-        return cos[keep], self.answered[keep]
+    def _allowed(self, held_out: int | None) -> np.ndarray:
+        """Which labelled questions a question may be compared with (all but ``held_out``'s fold)."""
+        return np.ones(len(self.vectors), dtype=np.bool_) if held_out is None else self.fold != held_out
 
     def save(self, path: Path) -> None:
         """Write them as an ``.npz`` (read with ``allow_pickle=False``), whole or not at all;
@@ -224,13 +229,6 @@ class AskedQuestions:
 
 
 _NONE = np.zeros(0, dtype=np.int64)
-
-
-def _nearest(cos: np.ndarray, k: int = NEAREST) -> np.ndarray:
-    """The rows of the ``k`` highest cosines, best first (ties by row: stable answers)."""
-    k = min(k, len(cos))
-    top = np.flatnonzero(cos >= np.partition(cos, len(cos) - k)[len(cos) - k])
-    return top[np.lexsort((top, -cos[top]))][:k]
 
 
 def read_asked(path: Path) -> AskedQuestions:

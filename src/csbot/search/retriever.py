@@ -17,6 +17,7 @@ from csbot.records import Hit
 from csbot.search.adapter import QueryAdapter
 from csbot.search.asked import MISSING as ASKED_MISSING
 from csbot.search.asked import VOTES, AskedQuestions, passage_key
+from csbot.search.cosines import Cosines
 from csbot.search.fusion import convex, demote, fuse, lexical_trust, naming_kinds
 from csbot.search.overlap import TermWeights, overlap
 from csbot.search.query import Query, analyse
@@ -137,9 +138,12 @@ class Retriever:
         """Set the asked questions, and which of them each passage of the index answers."""
         self._asked = asked
         self._answers = asked.answered_by([passage_key(p) for p in self.index.passages]) if asked else []
-        self._asked_cosines: Callable[[str], np.ndarray] = lru_cache(maxsize=ASKED_CACHE)(
-            lambda text: asked.cosines(self.query_vector(text)) if asked else np.zeros(0)
-        )
+
+        def cosines(text: str) -> Cosines:  # (called only with asked set)
+            assert asked is not None
+            return asked.cosines(self.query_vector(text))
+
+        self._asked_cosines: Callable[[str], Cosines] = lru_cache(maxsize=ASKED_CACHE)(cosines)
 
     def analyse(self, question: str) -> Query:
         """The question read once for every stage (:func:`csbot.search.query.analyse`)."""

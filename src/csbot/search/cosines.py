@@ -1,0 +1,154 @@
+"""A question's cosines with the labelled questions: estimated in 8 bits, exact where read.
+
+The bank of asked questions (:mod:`csbot.search.asked`) holds some 12,000 vectors of 384
+floats, 18 MB. Reading all of it for every question cost about 1.5 ms of a warm ``ask`` —
+the networks before it have pushed it out of the caches — and every figure read from it
+needs only a few of its cosines: the nearest ten, the nearest answered and unanswered one,
+the nearest question each candidate passage answers. So the bank is also kept in 8 bits
+(4.5 MB), one product in ONNX Runtime's integer kernel estimates every cosine, and each
+figure is then computed exactly from the few rows its estimate cannot rule out.
+
+The estimate comes with a bound that always holds. With ``b`` a bank row, ``s_b · B`` its
+8-bit code and ``q`` the question's vector coded as ``s_q · Q``::
+
+    q·b − s_q s_b (Q·B) = (q − s_q Q)·b + s_q Q·(b − s_b B)
+    |q·b − estimate| ≤ ‖q − s_q Q‖ + ‖s_q Q‖ · ‖b − s_b B‖      (‖b‖ = 1, Cauchy–Schwarz)
+
+plus :data:`SLACK` for float rounding. The ``k`` highest cosines among some rows are then
+among the rows whose upper bound reaches the ``k``-th highest lower bound: only those are
+computed exactly, by the same product as the full one (the same bits), and every figure is
+the one the full product gives, ties included (a test compares them on random banks).
+Both codes are unsigned (zero point 128), the form ONNX Runtime multiplies without the
+16-bit saturation some CPUs' signed-by-unsigned kernels have.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+LEVELS = 127  # codes −127 … 127, stored as 1 … 255
+SLACK = 1e-4  # float rounding of the estimate and of the exact product, far above either
+QUANTISE_FROM = 1024  # smaller banks are read whole: the estimate would save nothing
+
+
+def exact_product(vectors: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """The cosines of ``vector`` (d, unit length) with ``vectors`` (n × d, unit length), float32.
+
+    einsum, not BLAS: a matrix–vector product on BLAS threads fights the model's threads
+    (warm ask p50 +5 ms in make bench). It gives every row the same bits whichever rows are
+    passed with it, so rows computed alone agree with the whole product."""
+    return np.einsum("ij,j->i", vectors, vector)
+
+
+class Quantised:
+    """The bank in 8 bits: each row's code, scale and the length of what the code misses,
+    with the ONNX Runtime session that multiplies a question's code by all of them."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        peak = np.abs(vectors).max(axis=1).astype(np.float64)
+        self.scale = np.where(peak > 0, peak / LEVELS, 1.0)
+        codes = np.clip(np.rint(vectors / self.scale[:, None]), -LEVELS, LEVELS)
+        self.missed = np.linalg.norm(vectors - codes * self.scale[:, None], axis=1)
+        self.rows, self.dim = vectors.shape
+        self._codes = np.ascontiguousarray((codes.T + 128).astype(np.uint8))  # d × n
+
+    @cached_property
+    def session(self) -> Any:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper, numpy_helper
+
+        point = numpy_helper.from_array(np.array(128, dtype=np.uint8), "point")
+        graph = helper.make_graph(
+            [helper.make_node("MatMulInteger", ["question", "bank", "point", "point"], ["dots"])],
+            "asked_bank",
+            [helper.make_tensor_value_info("question", TensorProto.UINT8, [1, self.dim])],
+            [helper.make_tensor_value_info("dots", TensorProto.INT32, [1, self.rows])],
+            [numpy_helper.from_array(self._codes, "bank"), point],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # one core, as the einsum it replaces
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        del self._codes  # ONNX Runtime holds its own copy
+        return session
+
+    def estimate(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's estimated cosine with ``vector`` and the bound on its error (float64)."""
+        q = vector.astype(np.float64)
+        peak = float(np.abs(q).max())
+        step = peak / LEVELS if peak > 0 else 1.0
+        code = np.rint(q / step)
+        dots = self.session.run(None, {"question": (code + 128).astype(np.uint8)[None]})[0][0]
+        estimate = dots * (self.scale * step)
+        bound = (
+            float(np.linalg.norm(q - code * step)) + float(np.linalg.norm(code * step)) * self.missed + SLACK
+        )
+        return estimate, bound
+
+
+class Cosines:
+    """A question's cosines with every labelled question, read through :meth:`top` and
+    :meth:`group_max`, which give exactly what the whole product would."""
+
+    def __init__(self, vectors: np.ndarray, vector: np.ndarray, quantised: Quantised | None = None) -> None:
+        self.vectors = vectors
+        self.vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if quantised is None:
+            self._whole: np.ndarray | None = exact_product(vectors, self.vector)
+            self.low = self.high = self._whole  # (read only when estimated)
+        else:
+            self._whole = None
+            estimate, bound = quantised.estimate(self.vector)
+            self.low, self.high = estimate - bound, estimate + bound
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def exact(self, rows: np.ndarray) -> np.ndarray:
+        """The cosines of these rows, as the whole product gives them."""
+        if self._whole is not None:
+            return self._whole[rows]
+        return exact_product(self.vectors[rows], self.vector)
+
+    def whole(self) -> np.ndarray:
+        """Every cosine, exact (the product the estimate spares; for reports and tests)."""
+        return self.exact(np.arange(len(self)))
+
+    def top(self, rows: np.ndarray | None = None, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows of highest cosine among ``rows`` (ascending; all when None), best
+        first, ties by row, and their cosines."""
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        k = min(k, len(rows))
+        if not k:
+            return rows[:0], np.zeros(0, dtype=np.float32)
+        if self._whole is None and len(rows) > k:
+            floor = np.partition(self.low[rows], len(rows) - k)[len(rows) - k]
+            rows = rows[self.high[rows] >= floor]  # (ascending still: ties stay by row)
+        cos = self.exact(rows)
+        order = best(cos, k)
+        return rows[order], cos[order]
+
+    def group_max(self, rows: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+        """The highest cosine among the ``rows`` of each group (``group[j]`` is ``rows[j]``'s,
+        0 … ``groups`` − 1), −inf for a group with none."""
+        out = np.full(groups, -np.inf)
+        if not len(rows):
+            return out
+        if self._whole is None:
+            floor = np.full(groups, -np.inf)
+            np.maximum.at(floor, group, self.low[rows])
+            keep = self.high[rows] >= floor[group]
+            rows, group = rows[keep], group[keep]
+        np.maximum.at(out, group, self.exact(rows).astype(np.float64))
+        return out
+
+
+def best(cos: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` highest of ``cos``, best first (ties by position)."""
+    k = min(k, len(cos))
+    top = np.flatnonzero(cos >= np.partition(cos, len(cos) - k)[len(cos) - k])
+    return top[np.lexsort((top, -cos[top]))][:k]
