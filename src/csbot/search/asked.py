@@ -115,13 +115,13 @@ class AskedQuestions:
     def near_by(self, cos: Cosines, held_out: int | None = None) -> tuple[float, float, float]:
         """:meth:`near` from the question's :meth:`cosines`."""
         allowed = self._allowed(held_out)
-        if not allowed.any():
+        if allowed is not None and not allowed.any():
             return MISSING
-        nearest, _ = cos.top(np.flatnonzero(allowed), NEAREST)
+        nearest, _ = cos.top(allowed, NEAREST)
         return (
             round(float(self.answered[nearest].mean()), 6),
-            round(self._best(cos, allowed & self.answered, math.nan), 6),
-            round(self._best(cos, allowed & ~self.answered, math.nan), 6),
+            round(self._best(cos, _both(allowed, self.answered), math.nan), 6),
+            round(self._best(cos, _both(allowed, ~self.answered), math.nan), 6),
         )
 
     def votes(
@@ -136,16 +136,17 @@ class AskedQuestions:
         :data:`NEAREST` nearest questions it answers."""
         out = np.zeros((len(rows), VOTES))
         allowed = self._allowed(held_out)
-        if not allowed.any():
+        if allowed is not None and not allowed.any():
             return out
-        nearest, nearest_cos = cos.top(np.flatnonzero(allowed), NEAREST)
-        out[:, 1] = self._best(cos, allowed & self.answered, 0.0)
+        nearest, nearest_cos = cos.top(allowed, NEAREST)
+        out[:, 1] = self._best(cos, _both(allowed, self.answered), 0.0)
         # every (candidate, question it answers) pair at once: no loop over the candidates
         lists = [answers[row] if row < len(answers) else _NONE for row in rows]
         askers = np.concatenate([_NONE, *lists])
         owner = np.repeat(np.arange(len(rows)), [len(a) for a in lists])
-        keep = allowed[askers]
-        askers, owner = askers[keep], owner[keep]
+        if allowed is not None:
+            keep = allowed[askers]
+            askers, owner = askers[keep], owner[keep]
         if len(askers):
             vote = cos.group_max(askers, owner, len(rows))
             voted = np.isfinite(vote)
@@ -172,7 +173,9 @@ class AskedQuestions:
         wide, _ = cos.top(None, WIDE)
         nearest = wide[:COVER_NEAREST]
         answered = nearest[self.answered[nearest]]
-        near = float(cos.top(mine, 1)[1][0]) if len(mine) else 0.0
+        marked = np.zeros(len(cos), dtype=np.bool_)
+        marked[mine] = True
+        near = self._best(cos, marked, 0.0)
         best = self._best(cos, self.answered, 0.0)
         return tuple(
             round(v, 6)
@@ -188,8 +191,7 @@ class AskedQuestions:
     @staticmethod
     def _best(cos: Cosines, among: np.ndarray, none: float) -> float:
         """The highest cosine among the rows marked in ``among``, ``none`` when none is."""
-        rows = np.flatnonzero(among)
-        return float(cos.top(rows, 1)[1][0]) if len(rows) else none
+        return float(cos.top(among, 1)[1][0]) if among.any() else none
 
     def _answered_in(self, doc_id: str) -> np.ndarray:
         """The labelled questions some passage of ``doc_id`` answers (its keys name it)."""
@@ -206,9 +208,10 @@ class AskedQuestions:
             by_key.setdefault(p, []).append(q)
         return [np.array(sorted(set(by_key.get(where.get(k, -1), ()))), dtype=np.int64) for k in keys]
 
-    def _allowed(self, held_out: int | None) -> np.ndarray:
-        """Which labelled questions a question may be compared with (all but ``held_out``'s fold)."""
-        return np.ones(len(self.vectors), dtype=np.bool_) if held_out is None else self.fold != held_out
+    def _allowed(self, held_out: int | None) -> np.ndarray | None:
+        """Which labelled questions a question may be compared with: all but ``held_out``'s
+        fold (None: every one)."""
+        return None if held_out is None else self.fold != held_out
 
     def save(self, path: Path) -> None:
         """Write them as an ``.npz`` (read with ``allow_pickle=False``), whole or not at all;
@@ -229,6 +232,11 @@ class AskedQuestions:
 
 
 _NONE = np.zeros(0, dtype=np.int64)
+
+
+def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
+    """``mask & other``, with None for a mask marking every row."""
+    return other if mask is None else mask & other
 
 
 def read_asked(path: Path) -> AskedQuestions:

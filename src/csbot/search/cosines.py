@@ -32,6 +32,7 @@ import numpy as np
 LEVELS = 127  # codes −127 … 127, stored as 1 … 255
 SLACK = 1e-4  # float rounding of the estimate and of the exact product, far above either
 QUANTISE_FROM = 1024  # smaller banks are read whole: the estimate would save nothing
+POOL = 30  # the rows computed exactly at once: the most any figure reads (asked.WIDE)
 
 
 def exact_product(vectors: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -49,9 +50,13 @@ class Quantised:
 
     def __init__(self, vectors: np.ndarray) -> None:
         peak = np.abs(vectors).max(axis=1).astype(np.float64)
-        self.scale = np.where(peak > 0, peak / LEVELS, 1.0)
-        codes = np.clip(np.rint(vectors / self.scale[:, None]), -LEVELS, LEVELS)
-        self.missed = np.linalg.norm(vectors - codes * self.scale[:, None], axis=1)
+        scale = np.where(peak > 0, peak / LEVELS, 1.0)
+        codes = np.clip(np.rint(vectors / scale[:, None]), -LEVELS, LEVELS)
+        self.scale = scale.astype(np.float32)
+        # what each code misses, rounded up to float32
+        self.missed = np.nextafter(
+            np.linalg.norm(vectors - codes * scale[:, None], axis=1).astype(np.float32), np.float32(1)
+        )
         self.rows, self.dim = vectors.shape
         self._codes = np.ascontiguousarray((codes.T + 128).astype(np.uint8))  # d × n
 
@@ -77,33 +82,43 @@ class Quantised:
         return session
 
     def estimate(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every row's estimated cosine with ``vector`` and the bound on its error (float64)."""
-        q = vector.astype(np.float64)
+        """Every row's estimated cosine with ``vector`` and the bound on its error (float32)."""
+        q = vector.astype(np.float64)  # (the code's step in float64; the estimate in float32)
         peak = float(np.abs(q).max())
         step = peak / LEVELS if peak > 0 else 1.0
         code = np.rint(q / step)
         dots = self.session.run(None, {"question": (code + 128).astype(np.uint8)[None]})[0][0]
-        estimate = dots * (self.scale * step)
+        estimate = dots.astype(np.float32) * (self.scale * np.float32(step))  # (|dots| < 2**24: exact)
         bound = (
-            float(np.linalg.norm(q - code * step)) + float(np.linalg.norm(code * step)) * self.missed + SLACK
+            np.float32(np.linalg.norm(q - code * step) + SLACK)
+            + np.float32(np.linalg.norm(code * step)) * self.missed
         )
         return estimate, bound
 
 
 class Cosines:
     """A question's cosines with every labelled question, read through :meth:`top` and
-    :meth:`group_max`, which give exactly what the whole product would."""
+    :meth:`group_max`, which give exactly what the whole product would.
+
+    Estimated, it computes at once the exact cosines of a pool: every row that may be among
+    the :data:`POOL` highest. A top-``k`` among any rows is read from the pool alone when
+    its ``k``-th value there reaches the pool's floor (every row outside lies below it);
+    otherwise, rarely, from the rows its own bound cannot rule out."""
 
     def __init__(self, vectors: np.ndarray, vector: np.ndarray, quantised: Quantised | None = None) -> None:
         self.vectors = vectors
         self.vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if quantised is None:
+        n = len(vectors)
+        if quantised is None or n <= POOL:
             self._whole: np.ndarray | None = exact_product(vectors, self.vector)
             self.low = self.high = self._whole  # (read only when estimated)
-        else:
-            self._whole = None
-            estimate, bound = quantised.estimate(self.vector)
-            self.low, self.high = estimate - bound, estimate + bound
+            return
+        self._whole = None
+        estimate, bound = quantised.estimate(self.vector)
+        self.low, self.high = estimate - bound, estimate + bound
+        self._floor = np.partition(self.low, n - POOL)[n - POOL]
+        self._pool = np.flatnonzero(self.high >= self._floor)  # ascending: ties stay by row
+        self._pool_cos = exact_product(vectors[self._pool], self.vector)
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -118,16 +133,23 @@ class Cosines:
         """Every cosine, exact (the product the estimate spares; for reports and tests)."""
         return self.exact(np.arange(len(self)))
 
-    def top(self, rows: np.ndarray | None = None, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` rows of highest cosine among ``rows`` (ascending; all when None), best
-        first, ties by row, and their cosines."""
-        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+    def top(self, among: np.ndarray | None = None, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows of highest cosine among those ``among`` marks (a boolean mask; all
+        when None), best first, ties by row, and their cosines."""
+        if self._whole is None and k <= POOL:
+            inside = np.ones(len(self._pool), dtype=np.bool_) if among is None else among[self._pool]
+            if inside.sum() >= k:
+                cos = self._pool_cos[inside]
+                order = best(cos, k)
+                if cos[order[-1]] >= self._floor:
+                    return self._pool[inside][order], cos[order]
+        rows = np.arange(len(self)) if among is None else np.flatnonzero(among)
         k = min(k, len(rows))
         if not k:
             return rows[:0], np.zeros(0, dtype=np.float32)
         if self._whole is None and len(rows) > k:
             floor = np.partition(self.low[rows], len(rows) - k)[len(rows) - k]
-            rows = rows[self.high[rows] >= floor]  # (ascending still: ties stay by row)
+            rows = rows[self.high[rows] >= floor]
         cos = self.exact(rows)
         order = best(cos, k)
         return rows[order], cos[order]
