@@ -35,6 +35,48 @@ QUANTISE_FROM = 1024  # smaller banks are read whole: the estimate would save no
 POOL = 30  # the rows computed exactly at once: the most any figure reads (asked.WIDE)
 
 
+# The integer product as an ONNX model (``MatMulInteger`` of the question's 1 × d code and the
+# bank's d × n codes, both with zero point 128), serialised by ``onnx.helper`` without its
+# bank: importing ``onnx`` takes 0.6 s of a cold ``csbot ask``, so the bank is appended as
+# the graph's initializer by :func:`model_bytes` (two serialised protobuf messages in a row
+# are their merge). tests/search/test_cosines.py builds the whole model with ``onnx.helper``
+# and checks both.
+MODEL_WITHOUT_BANK = (
+    b'\x08\x08:\x85\x01\n3\n\x08question\n\x04bank\n\x05point\n\x05point\x12\x04dots"\rMatMulInteger'
+    b"\x12\nasked_bank*\x0c\x10\x02B\x05pointJ\x01\x80Z\x1b\n\x08question\x12\x0f\n\r\x08\x02\x12\t\n"
+    b"\x02\x08\x01\n\x03\x12\x01db\x17\n\x04dots\x12\x0f\n\r\x08\x06\x12\t\n\x02\x08\x01\n\x03\x12\x01nB\x04\n\x00\x10\r"
+)
+UINT8 = 2  # onnx.TensorProto.UINT8
+
+
+def model_bytes(codes: np.ndarray) -> bytes:
+    """:data:`MODEL_WITHOUT_BANK` with ``codes`` (d × n, uint8) as its initializer ``bank``:
+    ModelProto field 7 (graph) holding GraphProto field 5 (initializer), a TensorProto of
+    dims (1), data type (2), name (8) and raw data (9)."""
+    tensor = b"".join(_key(1, 0) + _varint(size) for size in codes.shape)
+    tensor += (
+        _key(2, 0) + _varint(UINT8) + _bytes(8, b"bank") + _bytes(9, np.ascontiguousarray(codes).tobytes())
+    )
+    return MODEL_WITHOUT_BANK + _bytes(7, _bytes(5, tensor))
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _key(field: int, wire: int) -> bytes:
+    return _varint(field << 3 | wire)
+
+
+def _bytes(field: int, payload: bytes) -> bytes:
+    return _key(field, 2) + _varint(len(payload)) + payload
+
+
 def exact_product(vectors: np.ndarray, vector: np.ndarray) -> np.ndarray:
     """The cosines of ``vector`` (d, unit length) with ``vectors`` (n × d, unit length), float32.
 
@@ -49,35 +91,25 @@ class Quantised:
     with the ONNX Runtime session that multiplies a question's code by all of them."""
 
     def __init__(self, vectors: np.ndarray) -> None:
-        peak = np.abs(vectors).max(axis=1).astype(np.float64)
-        scale = np.where(peak > 0, peak / LEVELS, 1.0)
-        codes = np.clip(np.rint(vectors / scale[:, None]), -LEVELS, LEVELS)
-        self.scale = scale.astype(np.float32)
-        # what each code misses, rounded up to float32
-        self.missed = np.nextafter(
-            np.linalg.norm(vectors - codes * scale[:, None], axis=1).astype(np.float32), np.float32(1)
-        )
+        vectors = np.asarray(vectors, dtype=np.float32)
+        peak = np.abs(vectors).max(axis=1)
+        self.scale = np.where(peak > 0, peak / np.float32(LEVELS), np.float32(1))
+        codes = np.rint(vectors / self.scale[:, None])  # (within ±LEVELS: the peak maps to it)
+        missed = codes * self.scale[:, None]
+        np.subtract(vectors, missed, out=missed)
+        self.missed = np.linalg.norm(missed, axis=1)  # what each code misses (SLACK covers its rounding)
         self.rows, self.dim = vectors.shape
-        self._codes = np.ascontiguousarray((codes.T + 128).astype(np.uint8))  # d × n
+        codes += 128
+        self._codes = np.ascontiguousarray(codes.T.astype(np.uint8))  # d × n
 
     @cached_property
     def session(self) -> Any:
         import onnxruntime as ort
-        from onnx import TensorProto, helper, numpy_helper
 
-        point = numpy_helper.from_array(np.array(128, dtype=np.uint8), "point")
-        graph = helper.make_graph(
-            [helper.make_node("MatMulInteger", ["question", "bank", "point", "point"], ["dots"])],
-            "asked_bank",
-            [helper.make_tensor_value_info("question", TensorProto.UINT8, [1, self.dim])],
-            [helper.make_tensor_value_info("dots", TensorProto.INT32, [1, self.rows])],
-            [numpy_helper.from_array(self._codes, "bank"), point],
-        )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one core, as the einsum it replaces
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(model_bytes(self._codes), options, providers=["CPUExecutionProvider"])
         del self._codes  # ONNX Runtime holds its own copy
         return session
 
