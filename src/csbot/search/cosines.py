@@ -1,7 +1,7 @@
 """A question's cosines with the labelled questions: estimated in 8 bits, exact where read.
 
-The bank of asked questions (:mod:`csbot.search.asked`) holds some 13,000 vectors of 384
-floats, 20 MB. Reading all of it for every question cost about 1.5 ms of a warm ``ask`` —
+The bank of asked questions (:mod:`csbot.search.asked`) holds some 14,500 vectors of 384
+floats, 22 MB. Reading all of it for every question cost about 1.5 ms of a warm ``ask`` —
 the networks before it have pushed it out of the caches — and every figure read from it
 needs only a few of its cosines: the nearest ten, the nearest answered and unanswered one,
 the nearest question each candidate passage answers. So the bank is also kept in 8 bits
